@@ -1,0 +1,163 @@
+"""Training: fit the pipeline, choose thresholds on out-of-fold scores, fill in the card."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from model.card import ModelCard
+from model.decision import Thresholds
+from model.features import FEATURE_VERSION, comments_to_matrix
+from training.data import Dataset, Example
+from training.metrics import decision_metrics, ranking_metrics, threshold_for_blocked_ham
+from training.pipeline import build_pipeline, merged_params
+
+Progress = Callable[[str], None]
+
+# Targets for the default thresholds, measured on out-of-fold validation scores.
+SPAM_MAX_BLOCKED_HAM = 0.005
+UNSURE_MAX_BLOCKED_HAM = 0.05
+UNSURE_MIN_SPAM_CAUGHT = 0.99
+DISCARD_MAX_BLOCKED_HAM = 0.0005
+DISCARD_FLOOR = 0.95
+THRESHOLD_METHOD = (
+    "Chosen on 5-fold stratified out-of-fold scores of the training data: "
+    f"spam = lowest threshold with blocked ham <= {SPAM_MAX_BLOCKED_HAM:.1%} (at least 0.5); "
+    f"unsure = the threshold keeping {UNSURE_MIN_SPAM_CAUGHT:.0%} of spam at or above it, "
+    f"raised until blocked ham <= {UNSURE_MAX_BLOCKED_HAM:.0%}, never above spam; "
+    f"discard = lowest threshold >= max(spam, {DISCARD_FLOOR}) with blocked ham <= "
+    f"{DISCARD_MAX_BLOCKED_HAM:.2%}."
+)
+# Licence and citation of each known source, recorded in the card of a model trained on it.
+LICENCES = {
+    "youtube": "UCI YouTube Spam Collection (UCI 380), CC BY 4.0: Alberto, Lochter, Almeida. "
+    "TubeSpam: Comment Spam Filtering on YouTube. IEEE ICMLA 2015. doi:10.1109/ICMLA.2015.37",
+    "sms": "UCI SMS Spam Collection v.1 (UCI 228), CC BY 4.0 per UCI, copyright the authors: "
+    "Almeida, Gomez Hidalgo, Yamakami. Contributions to the Study of SMS Spam Filtering: "
+    "New Collection and Results. ACM DocEng 2011",
+    "seed": "Spamward seed set (training/seed/), written by the Spamward project",
+}
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def sample_weights(examples: Sequence[Example], params: dict[str, Any]) -> np.ndarray:
+    """Weight each example by its source's weight, balancing classes within a source if asked.
+
+    With balancing, each class of a source weighs half of that source's size in total.
+    """
+    sizes = Counter(e.source for e in examples)
+    class_sizes = Counter((e.source, e.label) for e in examples)
+    weights = []
+    for e in examples:
+        weight = float(params["source_weights"].get(e.source, 1.0))
+        if params["balance_classes_per_source"]:
+            weight *= sizes[e.source] / (2 * class_sizes[(e.source, e.label)])
+        weights.append(weight)
+    return np.array(weights)
+
+
+def fit(examples: Sequence[Example], params: dict[str, Any]) -> Pipeline:
+    """Fit a fresh pipeline on `examples`."""
+    pipeline = build_pipeline(params)
+    matrix = comments_to_matrix([e.comment for e in examples])
+    labels = np.array([e.label for e in examples])
+    weights = sample_weights(examples, params)
+    pipeline.fit(matrix, labels, classifier__sample_weight=weights)
+    return pipeline
+
+
+def out_of_fold_scores(
+    examples: Sequence[Example],
+    params: dict[str, Any],
+    folds: int = 5,
+    seed: int = 0,
+    progress: Progress = _quiet,
+) -> np.ndarray:
+    """Score every example with a model that did not see it (stratified k-fold)."""
+    matrix = comments_to_matrix([e.comment for e in examples])
+    labels = np.array([e.label for e in examples])
+    weights = sample_weights(examples, params)
+    scores = np.zeros(len(examples))
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    template = build_pipeline(params)
+    for number, (train, test) in enumerate(splitter.split(matrix, labels), start=1):
+        progress(f"validation fold {number}/{folds}")
+        model = clone(template)
+        model.fit(matrix[train], labels[train], classifier__sample_weight=weights[train])
+        scores[test] = model.predict_proba(matrix[test])[:, 1]
+    return scores
+
+
+def choose_thresholds(labels: np.ndarray, scores: np.ndarray) -> Thresholds:
+    """Derive the unsure, spam and discard thresholds from validation scores."""
+    spam = max(0.5, threshold_for_blocked_ham(labels, scores, SPAM_MAX_BLOCKED_HAM))
+    spam_scores = np.sort(scores[labels == 1])
+    keep = spam_scores[int(np.floor((1 - UNSURE_MIN_SPAM_CAUGHT) * len(spam_scores)))]
+    unsure = max(float(keep), threshold_for_blocked_ham(labels, scores, UNSURE_MAX_BLOCKED_HAM))
+    unsure = min(unsure, spam)
+    discard = max(
+        spam, DISCARD_FLOOR, threshold_for_blocked_ham(labels, scores, DISCARD_MAX_BLOCKED_HAM)
+    )
+    return Thresholds(
+        unsure=round(unsure, 6), spam=round(spam, 6), discard=min(1.0, round(discard, 6))
+    )
+
+
+def validation_metrics(
+    examples: Sequence[Example], scores: np.ndarray, thresholds: Thresholds
+) -> dict[str, Any]:
+    """Out-of-fold metrics overall and per source, at the chosen thresholds."""
+    labels = np.array([e.label for e in examples])
+    sources = np.array([e.source for e in examples])
+    result: dict[str, Any] = {
+        "overall": {
+            **ranking_metrics(labels, scores),
+            "at_spam_threshold": decision_metrics(labels, scores, thresholds.spam),
+            "at_unsure_threshold": decision_metrics(labels, scores, thresholds.unsure),
+            "at_discard_threshold": decision_metrics(labels, scores, thresholds.discard),
+        },
+        "by_source": {},
+    }
+    for source in sorted(set(sources.tolist())):
+        mask = sources == source
+        result["by_source"][source] = decision_metrics(labels[mask], scores[mask], thresholds.spam)
+    return result
+
+
+def train(
+    dataset: Dataset, overrides: dict[str, Any] | None = None, progress: Progress = _quiet
+) -> tuple[Pipeline, ModelCard]:
+    """Train on a loaded dataset; return the fitted pipeline and its (unsaved) card."""
+    params = merged_params(overrides)
+    examples = dataset.examples
+    labels = np.array([e.label for e in examples])
+    if len(set(labels.tolist())) < 2:
+        raise ValueError("training needs both spam and ham examples")
+    scores = out_of_fold_scores(examples, params, progress=progress)
+    thresholds = choose_thresholds(labels, scores)
+    progress("fitting the final model on all data")
+    pipeline = fit(examples, params)
+    card = ModelCard(
+        version="",
+        created_at="",
+        artifact_file="",
+        artifact_sha256="",
+        feature_version=FEATURE_VERSION,
+        thresholds=thresholds,
+        threshold_method=THRESHOLD_METHOD,
+        environment={},
+        sources=[r.as_dict() for r in dataset.reports],
+        params=params,
+        metrics={"validation": validation_metrics(examples, scores, thresholds)},
+        licences=[LICENCES[s] for s in sorted({e.source for e in examples}) if s in LICENCES],
+    )
+    return pipeline, card
