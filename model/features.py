@@ -1,8 +1,9 @@
 """How a comment (Akismet's field names) becomes model input: normalised text plus signal tokens.
 
-The pipeline sees a two-column object array: column 0 is the normalised comment text, column 1 a
-space-separated list of metadata signals such as ``links=2`` or ``author_url_tld=shop``. Keeping
-signals as plain tokens lets the fitted pipeline stay pure scikit-learn.
+The pipeline sees a three-column object array: the normalised comment text, then two
+space-separated lists of signals: those of the text (``links=2``, ``phone_number``) and those of
+its author (``author_url_tld=shop``, ``agent=scripted``). Keeping signals as plain tokens lets the
+fitted pipeline stay pure scikit-learn.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ COMMENT_FIELDS = (
 # Bump when comment_to_row changes: a model trained on other features must not load.
 FEATURE_VERSION = 1
 TEXT_COLUMN = 0
-SIGNAL_COLUMN = 1
+CONTENT_SIGNAL_COLUMN = 1
+AUTHOR_SIGNAL_COLUMN = 2
 
 Comment = Mapping[str, str]
 
@@ -45,7 +47,7 @@ _SCRIPTED_AGENT = re.compile(
 )
 _OLD_AGENT = re.compile(r"MSIE [5-8]\.|Windows NT 5\.|Firefox/[1-3]\.", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?\d[\d ().-]{7,}\d)")
-_MONEY = re.compile(r"[$£€¥₹]\s?\d|\d\s?(?:usd|eur|gbp|btc|\$|£|€)\b", re.IGNORECASE)
+_MONEY = re.compile(r"[$£€¥₹]\s?\d|\d\s?(?:(?:usd|eur|gbp|btc)\b|[$£€¥₹])", re.IGNORECASE)
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _SCRIPTS = (
@@ -72,10 +74,15 @@ def _tld(host: str) -> str:
     return host.rsplit(".", 1)[-1] if "." in host else ""
 
 
+# Reserved and placeholder names (RFC 2606) say nothing about who wrote a comment.
+_UNINFORMATIVE_HOST_WORDS = frozenset("www example test invalid localhost".split())
+
+
 def _host_words(host: str) -> list[str]:
     """Words inside a host name (`cheap-meds-rx24.shop` gives `cheap`, `meds`)."""
     labels = host.split(".")[:-1]
-    return [w for label in labels for w in _WORD.findall(label.lower()) if w != "www"]
+    words = (w for label in labels for w in _WORD.findall(label.lower()))
+    return [w for w in words if w not in _UNINFORMATIVE_HOST_WORDS]
 
 
 def content_signals(text: str) -> list[str]:
@@ -95,7 +102,8 @@ def content_signals(text: str) -> list[str]:
         signals.append("shouting")
     if text.count("!") >= 3:
         signals.append("many_exclamations")
-    if _PHONE.search(text):
+    # Nine digits or more: dates such as 2023-01-15 have only eight.
+    if any(sum(c.isdigit() for c in m.group(0)) >= 9 for m in _PHONE.finditer(text)):
         signals.append("phone_number")
     if _MONEY.search(text):
         signals.append("money_amount")
@@ -109,6 +117,9 @@ def author_signals(comment: Comment) -> list[str]:
     """Signals of who wrote it: name shape, email and URL domains, user agent, comment type."""
     signals: list[str] = []
     author = normalise_text(comment.get("comment_author", "") or "")
+    if not author:
+        # Also keeps the author block's vocabulary non-empty on corpora without authors.
+        signals.append("author=anonymous")
     if author:
         words = author.split()
         signals.append(f"author_words={_bucket(len(words), (1, 2, 3, 4, 6))}")
@@ -120,11 +131,14 @@ def author_signals(comment: Comment) -> list[str]:
     email = (comment.get("comment_author_email", "") or "").strip().lower()
     if "@" in email:
         domain = email.rsplit("@", 1)[1]
-        signals.append("email_freemail" if domain in _FREEMAIL else f"email_tld={_tld(domain)}")
+        if domain in _FREEMAIL:
+            signals.append("email_freemail")
+        elif _tld(domain):
+            signals.append(f"email_tld={_tld(domain)}")
     url = (comment.get("comment_author_url", "") or "").strip()
     if url:
         host = url_host(url)
-        signals += [f"author_url_tld={_tld(host)}"]
+        signals += [f"author_url_tld={_tld(host)}"] if _tld(host) else []
         signals += sorted({f"author_url_word={w}" for w in _host_words(host)})
         if "@" in email and email.rsplit("@", 1)[1] == host:
             signals.append("email_matches_url")
@@ -140,18 +154,16 @@ def author_signals(comment: Comment) -> list[str]:
     return signals
 
 
-def comment_to_row(comment: Comment) -> tuple[str, str]:
-    """Turn one comment into the pipeline's row: (normalised text, signal tokens)."""
+def comment_to_row(comment: Comment) -> tuple[str, str, str]:
+    """Turn one comment into the pipeline's row: text, content signals, author signals."""
     text = normalise_text(comment.get("comment_content", "") or "")
-    signals = content_signals(text) + author_signals(comment)
-    return text, " ".join(signals)
+    return text, " ".join(content_signals(text)), " ".join(author_signals(comment))
 
 
 def comments_to_matrix(comments: Iterable[Comment]) -> np.ndarray:
-    """Turn comments into the pipeline's two-column object array."""
+    """Turn comments into the pipeline's object array, one row per comment."""
     rows = [comment_to_row(c) for c in comments]
-    matrix = np.empty((len(rows), 2), dtype=object)
-    for i, (text, signals) in enumerate(rows):
-        matrix[i, TEXT_COLUMN] = text
-        matrix[i, SIGNAL_COLUMN] = signals
+    matrix = np.empty((len(rows), 3), dtype=object)
+    for i, row in enumerate(rows):
+        matrix[i, :] = row
     return matrix

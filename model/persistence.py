@@ -68,6 +68,8 @@ def _write_durably(folder: Path, final_name: str, write: Any) -> Path:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private; a model is read by the service's own user.
+        tmp.chmod(0o644)
         final = folder / final_name
         os.replace(tmp, final)
         _fsync_dir(folder)

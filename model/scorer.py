@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from model.features import Comment, comment_to_row
+from model.features import TEXT_COLUMN, Comment, comment_to_row
 
 # How many features an explanation lists in each direction.
 _TOP_DEFAULT = 8
@@ -203,7 +203,7 @@ class FastScorer:
         tokens: dict[str, float] = defaultdict(float)
         signals: dict[str, float] = defaultdict(float)
         for part, contributions in zip(self.parts, parts, strict=True):
-            if part.column == 1:
+            if part.column != TEXT_COLUMN:
                 _add_into(signals, contributions)
             elif part.char_wb:
                 _add_into(tokens, _spread_over_words(part, row[part.column], contributions))

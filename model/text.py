@@ -10,13 +10,16 @@ import unicodedata
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"), None)
 _ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)["']?[^>]*>""", re.IGNORECASE)
 _BBCODE_URL = re.compile(r"\[url=([^\]\s]+)\]", re.IGNORECASE)
+_BBCODE_TAG = re.compile(r"\[/?(?:url|b|i|u|img|link)\]", re.IGNORECASE)
 _BREAK = re.compile(r"<\s*(?:br|p|div|li)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _NEWLINES = re.compile(r"\n\s*\n+")
 URL_PATTERN = re.compile(
     r"""(?:https?://|www\.)[^\s<>"'\]\[)]+|"""
-    r"""\b[a-z0-9][a-z0-9-]{1,62}\.(?:com|net|org|info|biz|ru|xyz|top|shop|online|site|co|io|me|us|uk|de|cn|in|tk|ml|ga|win|bid|club|store|live|pro|cc|ly|gl)\b(?:/[^\s<>"']*)?""",
+    r"""\b(?:[a-z0-9][a-z0-9-]{0,62}\.)+"""
+    r"""(?:com|net|org|info|biz|ru|xyz|top|shop|online|site|co|io|me|us|uk|de|cn|in|tk|ml|ga|win|"""
+    r"""bid|club|store|live|pro|cc|ly|gl)(?:\.[a-z]{2})?\b(?:/[^\s<>"']*)?""",
     re.IGNORECASE,
 )
 
@@ -31,6 +34,7 @@ def normalise_text(raw: str) -> str:
     text = html.unescape(html.unescape(text))
     text = _ANCHOR.sub(lambda m: f" {m.group(1)} ", text)
     text = _BBCODE_URL.sub(lambda m: f" {m.group(1)} ", text)
+    text = _BBCODE_TAG.sub(" ", text)
     text = _BREAK.sub("\n", text)
     text = _TAG.sub(" ", text)
     text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
@@ -47,6 +51,7 @@ def find_urls(text: str) -> list[str]:
 def url_host(url: str) -> str:
     """Return the lower-case host of a URL or bare domain, without `www.` or a port."""
     host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip().lower())
-    host = re.split(r"[/?#:]", host, maxsplit=1)[0]
-    host = host.rsplit("@", 1)[-1]
+    host = re.split(r"[/?#]", host, maxsplit=1)[0]
+    # Drop any `user:password@` first: `http://bank.com:x@evil.example/` is evil.example's.
+    host = host.rsplit("@", 1)[-1].split(":", 1)[0]
     return host.removeprefix("www.")

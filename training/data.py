@@ -91,7 +91,7 @@ def detect_format(path: Path) -> str | None:
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         return "akismet-jsonl"
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
     except (UnicodeDecodeError, OSError):
         return None
@@ -134,6 +134,8 @@ def _read_youtube(path: Path, report: SourceReport) -> Iterator[Example]:
             except csv.Error as exc:
                 report.read += 1
                 report.reject(line, f"unreadable CSV row ({exc})")
+                continue
+            if not row:
                 continue
             report.read += 1
             if len(row) != len(YOUTUBE_HEADER):
@@ -179,7 +181,8 @@ def _akismet_row(row: dict[str, object], report: SourceReport, line: int) -> Exa
 
 def _read_akismet_csv(path: Path, report: SourceReport) -> Iterator[Example]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
+        reader = csv.reader(handle)
+        header = next(reader, [])
         while True:
             line = reader.line_num + 1
             try:
@@ -190,11 +193,13 @@ def _read_akismet_csv(path: Path, report: SourceReport) -> Iterator[Example]:
                 report.read += 1
                 report.reject(line, f"unreadable CSV row ({exc})")
                 continue
+            if not row:
+                continue
             report.read += 1
-            if None in row:
+            if len(row) > len(header):
                 report.reject(line, "more fields than the header has")
                 continue
-            example = _akismet_row(dict(row), report, line)
+            example = _akismet_row(dict(zip(header, row, strict=False)), report, line)
             if example:
                 yield example
 

@@ -46,15 +46,25 @@ def decision_metrics(
 
 
 def threshold_for_blocked_ham(
-    labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray, max_blocked_ham: float
+    labels: Sequence[int] | np.ndarray,
+    scores: Sequence[float] | np.ndarray,
+    max_blocked_ham: float,
+    weights: Sequence[float] | np.ndarray | None = None,
 ) -> float:
-    """Return the lowest threshold whose blocked-ham rate is at most `max_blocked_ham`."""
+    """Return the lowest threshold whose blocked-ham rate is at most `max_blocked_ham`.
+
+    With `weights`, the rate is the blocked share of the hams' total weight.
+    """
     y = np.asarray(labels, dtype=int)
-    ham = np.sort(np.asarray(scores, dtype=float)[y == 0])[::-1]
-    allowed = math.floor(max_blocked_ham * len(ham) + 1e-9)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    ham_scores = np.asarray(scores, dtype=float)[y == 0]
+    order = np.argsort(-ham_scores, kind="stable")
+    ham, ham_weights = ham_scores[order], w[y == 0][order]
+    budget = max_blocked_ham * float(ham_weights.sum()) + 1e-9
+    allowed = int(np.searchsorted(np.cumsum(ham_weights), budget, side="right"))
     if allowed >= len(ham):
         return 0.0
-    # Just above the (allowed+1)-th highest ham score, so at most `allowed` hams reach it.
+    # Just above the (allowed+1)-th highest ham score, so only the allowed hams reach it.
     return float(np.nextafter(ham[allowed], np.inf))
 
 

@@ -10,7 +10,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from model.features import SIGNAL_COLUMN, TEXT_COLUMN
+from model.features import AUTHOR_SIGNAL_COLUMN, CONTENT_SIGNAL_COLUMN, TEXT_COLUMN
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_ngram_range": [1, 2],
@@ -22,8 +22,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # Spam and ham weigh the same within each source, so that a signal only some sources have
     # (an author name, say) cannot stand in for that source's share of spam.
     "balance_classes_per_source": True,
-    # Signals are 0/1 beside l2-normalised TF-IDF blocks; this scale keeps them from dominating.
-    "signal_weight": 0.1,
+    # Signals are 0/1 beside l2-normalised TF-IDF blocks; these scales keep them from dominating.
+    # Author signals matter most on blog comments (the seed set), content signals least.
+    "content_signal_weight": 0.1,
+    "author_signal_weight": 0.5,
     "word_weight": 1.0,
     "char_weight": 1.0,
     "char_lowercase": True,
@@ -44,50 +46,47 @@ def merged_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     return params
 
 
+def _signal_vectorizer() -> TfidfVectorizer:
+    """Signals are 0/1 tokens: no idf, no normalisation."""
+    return TfidfVectorizer(
+        token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
+        lowercase=False,
+        binary=True,
+        use_idf=False,
+        norm=None,
+        dtype=np.float64,
+    )
+
+
 def build_pipeline(params: dict[str, Any]) -> Pipeline:
     """Build the unfitted pipeline: word and char TF-IDF of the text, binary signals, then LR."""
+    words = TfidfVectorizer(
+        ngram_range=tuple(params["word_ngram_range"]),
+        min_df=params["word_min_df"],
+        sublinear_tf=True,
+        dtype=np.float64,
+    )
+    chars = TfidfVectorizer(
+        analyzer="char_wb",
+        lowercase=params["char_lowercase"],
+        ngram_range=tuple(params["char_ngram_range"]),
+        min_df=params["char_min_df"],
+        sublinear_tf=True,
+        dtype=np.float64,
+    )
     features = ColumnTransformer(
         [
-            (
-                "words",
-                TfidfVectorizer(
-                    ngram_range=tuple(params["word_ngram_range"]),
-                    min_df=params["word_min_df"],
-                    sublinear_tf=True,
-                    dtype=np.float64,
-                ),
-                TEXT_COLUMN,
-            ),
-            (
-                "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb",
-                    lowercase=params["char_lowercase"],
-                    ngram_range=tuple(params["char_ngram_range"]),
-                    min_df=params["char_min_df"],
-                    sublinear_tf=True,
-                    dtype=np.float64,
-                ),
-                TEXT_COLUMN,
-            ),
-            (
-                "signals",
-                TfidfVectorizer(
-                    token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
-                    lowercase=False,
-                    binary=True,
-                    use_idf=False,
-                    norm=None,
-                    dtype=np.float64,
-                ),
-                SIGNAL_COLUMN,
-            ),
+            ("words", words, TEXT_COLUMN),
+            ("chars", chars, TEXT_COLUMN),
+            ("content_signals", _signal_vectorizer(), CONTENT_SIGNAL_COLUMN),
+            ("author_signals", _signal_vectorizer(), AUTHOR_SIGNAL_COLUMN),
         ],
         sparse_threshold=1.0,
         transformer_weights={
             "words": params["word_weight"],
             "chars": params["char_weight"],
-            "signals": params["signal_weight"],
+            "content_signals": params["content_signal_weight"],
+            "author_signals": params["author_signal_weight"],
         },
     )
     classifier = LogisticRegression(C=params["C"], max_iter=params["max_iter"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -27,7 +28,9 @@ UNSURE_MIN_SPAM_CAUGHT = 0.99
 DISCARD_MAX_BLOCKED_HAM = 0.0005
 DISCARD_FLOOR = 0.95
 THRESHOLD_METHOD = (
-    "Chosen on 5-fold stratified out-of-fold scores of the training data: "
+    "Chosen on 5-fold stratified out-of-fold scores of the training data, each row weighted as "
+    "in training (classes balanced within each source, times the source's weight), so blocked "
+    "ham is a weighted share in which every source counts as much as it does in training: "
     f"spam = lowest threshold with blocked ham <= {SPAM_MAX_BLOCKED_HAM:.1%} (at least 0.5); "
     f"unsure = the threshold keeping {UNSURE_MIN_SPAM_CAUGHT:.0%} of spam at or above it, "
     f"raised until blocked ham <= {UNSURE_MAX_BLOCKED_HAM:.0%}, never above spam; "
@@ -97,29 +100,40 @@ def out_of_fold_scores(
     return scores
 
 
-def choose_thresholds(labels: np.ndarray, scores: np.ndarray) -> Thresholds:
-    """Derive the unsure, spam and discard thresholds from validation scores."""
-    spam = max(0.5, threshold_for_blocked_ham(labels, scores, SPAM_MAX_BLOCKED_HAM))
+def choose_thresholds(labels: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> Thresholds:
+    """Derive the unsure, spam and discard thresholds from weighted validation scores."""
+
+    def at_blocked_ham(rate: float) -> float:
+        return threshold_for_blocked_ham(labels, scores, rate, weights)
+
+    spam = max(0.5, at_blocked_ham(SPAM_MAX_BLOCKED_HAM))
     spam_scores = np.sort(scores[labels == 1])
     keep = spam_scores[int(np.floor((1 - UNSURE_MIN_SPAM_CAUGHT) * len(spam_scores)))]
-    unsure = max(float(keep), threshold_for_blocked_ham(labels, scores, UNSURE_MAX_BLOCKED_HAM))
-    unsure = min(unsure, spam)
-    discard = max(
-        spam, DISCARD_FLOOR, threshold_for_blocked_ham(labels, scores, DISCARD_MAX_BLOCKED_HAM)
-    )
+    unsure = min(max(float(keep), at_blocked_ham(UNSURE_MAX_BLOCKED_HAM)), spam)
+    discard = max(spam, DISCARD_FLOOR, at_blocked_ham(DISCARD_MAX_BLOCKED_HAM))
     return Thresholds(
-        unsure=round(unsure, 6), spam=round(spam, 6), discard=min(1.0, round(discard, 6))
+        unsure=_round_up(unsure), spam=_round_up(spam), discard=min(1.0, _round_up(discard))
     )
+
+
+def _round_up(threshold: float) -> float:
+    """Round to 6 decimals upwards, so no score the threshold excluded gets back in."""
+    return math.ceil(threshold * 1e6) / 1e6
 
 
 def validation_metrics(
-    examples: Sequence[Example], scores: np.ndarray, thresholds: Thresholds
+    examples: Sequence[Example], scores: np.ndarray, thresholds: Thresholds, weights: np.ndarray
 ) -> dict[str, Any]:
     """Out-of-fold metrics overall and per source, at the chosen thresholds."""
     labels = np.array([e.label for e in examples])
     sources = np.array([e.source for e in examples])
+    ham = labels == 0
+    blocked = ham & (scores >= thresholds.spam)
     result: dict[str, Any] = {
         "overall": {
+            "weighted_blocked_ham_at_spam_threshold": float(
+                weights[blocked].sum() / weights[ham].sum()
+            ),
             **ranking_metrics(labels, scores),
             "at_spam_threshold": decision_metrics(labels, scores, thresholds.spam),
             "at_unsure_threshold": decision_metrics(labels, scores, thresholds.unsure),
@@ -143,7 +157,8 @@ def train(
     if len(set(labels.tolist())) < 2:
         raise ValueError("training needs both spam and ham examples")
     scores = out_of_fold_scores(examples, params, progress=progress)
-    thresholds = choose_thresholds(labels, scores)
+    weights = sample_weights(examples, params)
+    thresholds = choose_thresholds(labels, scores, weights)
     progress("fitting the final model on all data")
     pipeline = fit(examples, params)
     card = ModelCard(
@@ -157,7 +172,7 @@ def train(
         environment={},
         sources=[r.as_dict() for r in dataset.reports],
         params=params,
-        metrics={"validation": validation_metrics(examples, scores, thresholds)},
+        metrics={"validation": validation_metrics(examples, scores, thresholds, weights)},
         licences=[LICENCES[s] for s in sorted({e.source for e in examples}) if s in LICENCES],
     )
     return pipeline, card
