@@ -97,8 +97,8 @@ def content_signals(text: str) -> list[str]:
     signals += sorted(f"link_tld={_tld(h)}" for h in hosts if _tld(h))
     if hosts & _SHORTENERS:
         signals.append("link_shortener")
-    letters = [c for c in text if c.isalpha()]
-    if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+    letters = sum(map(str.isalpha, text))
+    if letters >= 12 and sum(map(str.isupper, text)) > 0.6 * letters:
         signals.append("shouting")
     if text.count("!") >= 3:
         signals.append("many_exclamations")
@@ -109,7 +109,8 @@ def content_signals(text: str) -> list[str]:
         signals.append("money_amount")
     if _EMAIL_IN_TEXT.search(text):
         signals.append("email_in_text")
-    signals += [f"script={name}" for name, pattern in _SCRIPTS if pattern.search(text)]
+    if not text.isascii():
+        signals += [f"script={name}" for name, pattern in _SCRIPTS if pattern.search(text)]
     return signals
 
 

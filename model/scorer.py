@@ -9,9 +9,10 @@ time leaves, per comment, one analyzer call and a few look-ups per token; the re
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,8 +56,14 @@ class _CompiledVectorizer:
     name: str
     column: int
     analyzer: Callable[[str], list[str]]
-    # token -> (idf, idf * coefficient, idf squared)
-    table: dict[str, tuple[float, float, float]]
+    # The vocabulary indices of a document's known tokens, one per occurrence.
+    token_ids: Callable[[str], list[int]]
+    # For char n-grams: the indices of one word's known n-grams (cached).
+    word_ids: Callable[[str], tuple[int, ...]] | None
+    tokens: list[str]
+    idf: list[float]
+    weights: list[float]  # idf * coefficient
+    idf_squared: list[float]
     sublinear_tf: bool
     binary: bool
     l2_norm: bool
@@ -69,37 +76,39 @@ class _CompiledVectorizer:
 
     def logit(self, document: str) -> float:
         """Return this vectorizer's part of the log-odds (the hot path, kept tight)."""
-        get = self.table.get
+        weights, squares_of = self.weights, self.idf_squared
         ones = self.binary
         dot = 0.0
         squares = 0.0
-        for token, count in Counter(self.analyzer(document)).items():
-            entry = get(token)
-            if entry is None:
-                continue
+        for index, count in Counter(self.token_ids(document)).items():
             if count == 1 or ones:
-                dot += entry[1]
-                squares += entry[2]
+                dot += weights[index]
+                squares += squares_of[index]
             else:
                 tf = self._tf(count)
-                dot += tf * entry[1]
-                squares += tf * tf * entry[2]
+                dot += tf * weights[index]
+                squares += tf * tf * squares_of[index]
         if not self.l2_norm:
             return dot
         return dot / math.sqrt(squares) if squares else 0.0
 
-    def contributions(self, document: str) -> dict[str, float]:
-        """Return each known token's contribution to the log-odds."""
-        counts = Counter(self.analyzer(document))
-        values = {
-            token: (self._tf(count) * self.table[token][0], self._tf(count) * self.table[token][1])
-            for token, count in counts.items()
-            if token in self.table
-        }
-        norm = math.sqrt(sum(v * v for v, _ in values.values())) if self.l2_norm else 1.0
+    def contributions(self, document: str) -> dict[int, float]:
+        """Return each known token's contribution to the log-odds, by vocabulary index."""
+        weights, squares_of = self.weights, self.idf_squared
+        values: dict[int, float] = {}
+        squares = 0.0
+        for index, count in Counter(self.token_ids(document)).items():
+            tf = 1.0 if count == 1 else self._tf(count)
+            values[index] = tf * weights[index]
+            squares += tf * tf * squares_of[index]
+        norm = math.sqrt(squares) if self.l2_norm else 1.0
         if norm == 0.0:
             return {}
-        return {token: w / norm for token, (_, w) in values.items()}
+        return {index: value / norm for index, value in values.items()}
+
+    def named(self, contributions: dict[int, float]) -> dict[str, float]:
+        """Key contributions by token instead of index."""
+        return {self.tokens[i]: c for i, c in contributions.items()}
 
 
 def char_wb_analyzer(ngram_range: tuple[int, int], lowercase: bool) -> Callable[[str], list[str]]:
@@ -126,40 +135,84 @@ def char_wb_analyzer(ngram_range: tuple[int, int], lowercase: bool) -> Callable[
     return analyze
 
 
-def _analyzer(vectorizer: Any) -> Callable[[str], list[str]]:
-    plain = (
+def _is_plain(vectorizer: Any) -> bool:
+    return bool(
         vectorizer.preprocessor is None
         and vectorizer.strip_accents is None
         and vectorizer.input == "content"
         and vectorizer.decode_error == "strict"
     )
-    if vectorizer.analyzer == "char_wb" and plain:
+
+
+def _analyzer(vectorizer: Any) -> Callable[[str], list[str]]:
+    if vectorizer.analyzer == "char_wb" and _is_plain(vectorizer):
         return char_wb_analyzer(vectorizer.ngram_range, vectorizer.lowercase)
     analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
     return analyzer
 
 
+# Words seen recently, per char vectorizer: most comments reuse common words.
+_WORD_CACHE_SIZE = 50_000
+
+
+def _word_ids(
+    analyzer: Callable[[str], list[str]], vocabulary: dict[str, int]
+) -> Callable[[str], tuple[int, ...]]:
+    """Map one word to the indices of its known char n-grams, caching recent words."""
+    get = vocabulary.get
+
+    @functools.lru_cache(maxsize=_WORD_CACHE_SIZE)
+    def word_ids(word: str) -> tuple[int, ...]:
+        return tuple(i for i in map(get, analyzer(word)) if i is not None)
+
+    return word_ids
+
+
+def _token_ids(
+    analyzer: Callable[[str], list[str]],
+    vocabulary: dict[str, int],
+    word_ids: Callable[[str], tuple[int, ...]] | None,
+) -> Callable[[str], list[int]]:
+    """Map a document to the vocabulary indices of its known tokens."""
+    if word_ids is None:
+        get = vocabulary.get
+        return lambda document: [i for i in map(get, analyzer(document)) if i is not None]
+
+    def ids(document: str) -> list[int]:
+        # char_wb n-grams never cross a word boundary, so a document is the sum of its words.
+        found: list[int] = []
+        for word in document.split():
+            found.extend(word_ids(word))
+        return found
+
+    return ids
+
+
 def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _CompiledVectorizer:
     vocabulary: dict[str, int] = vectorizer.vocabulary_
-    if vectorizer.use_idf:
-        idf = vectorizer.idf_
-        table = {
-            t: (float(idf[i]), float(idf[i] * coef[i]), float(idf[i]) ** 2)
-            for t, i in vocabulary.items()
-        }
-    else:
-        table = {t: (1.0, float(coef[i]), 1.0) for t, i in vocabulary.items()}
     if vectorizer.norm not in ("l2", None):
         raise ValueError(f"fast path supports norm 'l2' or None, not {vectorizer.norm!r}")
+    idf = [float(v) for v in vectorizer.idf_] if vectorizer.use_idf else [1.0] * len(vocabulary)
+    tokens = [""] * len(vocabulary)
+    for token, index in vocabulary.items():
+        tokens[index] = token
+    analyzer = _analyzer(vectorizer)
+    char_wb = vectorizer.analyzer == "char_wb"
+    word_ids = _word_ids(analyzer, vocabulary) if char_wb else None
     return _CompiledVectorizer(
         name=name,
         column=column,
-        analyzer=_analyzer(vectorizer),
-        table=table,
+        analyzer=analyzer,
+        token_ids=_token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None),
+        word_ids=word_ids,
+        tokens=tokens,
+        idf=idf,
+        weights=[i * float(c) for i, c in zip(idf, coef, strict=True)],
+        idf_squared=[i * i for i in idf],
         sublinear_tf=bool(vectorizer.sublinear_tf),
         binary=bool(vectorizer.binary),
         l2_norm=vectorizer.norm == "l2",
-        char_wb=vectorizer.analyzer == "char_wb",
+        char_wb=char_wb,
     )
 
 
@@ -187,9 +240,6 @@ class FastScorer:
         if offset != coef.shape[0]:
             raise ValueError(f"feature widths add to {offset}, classifier has {coef.shape[0]}")
 
-    def _contributions(self, row: Sequence[str]) -> list[dict[str, float]]:
-        return [part.contributions(row[part.column]) for part in self.parts]
-
     def probability(self, comment: Comment) -> float:
         """Return the spam probability of one comment."""
         row = comment_to_row(comment)
@@ -198,17 +248,20 @@ class FastScorer:
     def score(self, comment: Comment, top: int = _TOP_DEFAULT) -> tuple[float, Explanation]:
         """Return the spam probability of one comment and why."""
         row = comment_to_row(comment)
-        parts = self._contributions(row)
-        logit = self.bias + sum(sum(c.values()) for c in parts)
+        logit = self.bias
         tokens: dict[str, float] = defaultdict(float)
         signals: dict[str, float] = defaultdict(float)
-        for part, contributions in zip(self.parts, parts, strict=True):
+        for part in self.parts:
+            contributions = part.contributions(row[part.column])
+            logit += sum(contributions.values())
             if part.column != TEXT_COLUMN:
-                _add_into(signals, contributions)
-            elif part.char_wb:
-                _add_into(tokens, _spread_over_words(part, row[part.column], contributions))
+                _add_into(signals, part.named(contributions))
+            elif part.word_ids is not None:
+                _add_into(
+                    tokens, _spread_over_words(part.word_ids, row[part.column], contributions)
+                )
             else:
-                _add_into(tokens, contributions)
+                _add_into(tokens, part.named(contributions))
         explanation = Explanation(_top(tokens, top), _top(signals, top), self.bias)
         return _sigmoid(logit), explanation
 
@@ -219,16 +272,16 @@ def _add_into(target: dict[str, float], source: dict[str, float]) -> None:
 
 
 def _spread_over_words(
-    part: _CompiledVectorizer, document: str, contributions: dict[str, float]
+    word_ids: Callable[[str], tuple[int, ...]], document: str, contributions: dict[int, float]
 ) -> dict[str, float]:
     """Share each char n-gram's contribution among the words it occurs in, by occurrence."""
     words = document.split()
-    grams_per_word = [part.analyzer(w) for w in words]
-    occurrences = Counter(g for grams in grams_per_word for g in grams)
+    ids_per_word = [word_ids(w) for w in words]
+    occurrences = Counter(i for ids in ids_per_word for i in ids)
     shares: dict[str, float] = defaultdict(float)
-    for word, grams in zip(words, grams_per_word, strict=True):
+    for word, ids in zip(words, ids_per_word, strict=True):
         key = word.lower().strip(".,;:!?\"'()[]{}")
-        shares[key or word] += sum(contributions.get(g, 0.0) / occurrences[g] for g in grams)
+        shares[key or word] += sum(contributions.get(i, 0.0) / occurrences[i] for i in ids)
     return dict(shares)
 
 

@@ -30,14 +30,18 @@ def normalise_text(raw: str) -> str:
     Anchors keep their link target as text, so a hidden link still counts as a link.
     """
     text = raw.translate(_INVISIBLE)
-    # Unescape twice: exports often double-encode (`&amp;#39;`).
-    text = html.unescape(html.unescape(text))
-    text = _ANCHOR.sub(lambda m: f" {m.group(1)} ", text)
-    text = _BBCODE_URL.sub(lambda m: f" {m.group(1)} ", text)
-    text = _BBCODE_TAG.sub(" ", text)
-    text = _BREAK.sub("\n", text)
-    text = _TAG.sub(" ", text)
-    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+    if "&" in text:
+        # Unescape twice: exports often double-encode (`&amp;#39;`).
+        text = html.unescape(html.unescape(text))
+    if "<" in text:
+        text = _ANCHOR.sub(lambda m: f" {m.group(1)} ", text)
+        text = _BREAK.sub("\n", text)
+        text = _TAG.sub(" ", text)
+    if "[" in text:
+        text = _BBCODE_URL.sub(lambda m: f" {m.group(1)} ", text)
+        text = _BBCODE_TAG.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
     text = _SPACES.sub(" ", text)
     text = _NEWLINES.sub("\n", text)
     return "\n".join(line.strip() for line in text.split("\n")).strip()

@@ -14,6 +14,7 @@ from rich.table import Table
 from model.persistence import save_model
 from training import evaluate as protocols
 from training.data import FORMATS, DataError, Dataset, load_dataset
+from training.pipeline import merged_params
 from training.train import train
 
 console = Console(stderr=True)
@@ -36,16 +37,20 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, Any]:
 def print_data_summary(dataset: Dataset) -> None:
     """Print rows read, kept, dropped as duplicates and rejected, per file; then every reject."""
     table = Table(title="Training data")
-    for column in ("file", "format", "read", "kept", "duplicates", "rejected"):
-        table.add_column(column, justify="left" if column in ("file", "format") else "right")
+    table.add_column("file", overflow="fold")
+    table.add_column("format")
+    for column in ("read", "kept", "duplicates", "rejected"):
+        table.add_column(column, justify="right")
     for r in dataset.reports:
         table.add_row(r.path, r.format, *map(str, (r.read, r.kept, r.duplicates, r.rejected)))
     console.print(table)
     for report in dataset.reports:
         for reject in report.rejects:
-            console.print(f"[yellow]rejected[/] {reject}", highlight=False)
+            console.print(f"[yellow]rejected[/] {reject}", highlight=False, soft_wrap=True)
     for skipped in dataset.skipped_files:
-        console.print(f"[dim]skipped (not a known format): {skipped}[/]", highlight=False)
+        console.print(
+            f"[dim]skipped (not a known format): {skipped}[/]", highlight=False, soft_wrap=True
+        )
 
 
 def _progress_printer() -> Any:
@@ -91,12 +96,16 @@ def train_command(
 ) -> None:
     """Train a model from labelled comments and save it with its card."""
     try:
+        params = merged_params(_parse_params(param_pairs))
         dataset = load_dataset(data, fmt)
-    except DataError as exc:
+    except (DataError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     print_data_summary(dataset)
-    with console.status("training"):
-        pipeline, card = train(dataset, _parse_params(param_pairs), progress=_progress_printer())
+    try:
+        with console.status("training"):
+            pipeline, card = train(dataset, params, progress=_progress_printer())
+    except ValueError as exc:
+        raise click.ClickException(f"cannot train: {exc}") from exc
     card = save_model(pipeline, card, out)
     overall = card.metrics["validation"]["overall"]
     spam = overall["at_spam_threshold"]
@@ -108,6 +117,7 @@ def train_command(
         f"{spam['spam_caught']:.2%} at {spam['blocked_ham']:.2%} blocked ham, "
         f"MCC {spam['mcc']:.4f}",
         highlight=False,
+        soft_wrap=True,
     )
 
 

@@ -1,0 +1,120 @@
+"""The fast path gives the pipeline's probability, and explains it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from model import Decision, SpamModel, Thresholds
+from model.features import comments_to_matrix
+from model.scorer import char_wb_analyzer
+from tests.factories import make_comments
+
+
+def test_fast_path_equals_predict_proba_on_a_thousand_comments(tiny_model: SpamModel) -> None:
+    comments = [comment for comment, _ in make_comments(1000, seed=7)]
+    batch = tiny_model.pipeline.predict_proba(comments_to_matrix(comments))[:, 1]
+    fast = [tiny_model.fast.probability(c) for c in comments]
+    assert max(abs(a - b) for a, b in zip(batch, fast, strict=True)) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        {},
+        {"comment_content": ""},
+        {"comment_content": "zzzzqqqq unseen words only"},
+        {"comment_content": "x" * 5000},
+        {"comment_content": "  \ufeff  ", "comment_author": "\u200b"},
+        {
+            "comment_content": "Ünïcödé \ufb01ne \uff57\uff49\uff44\uff45 текст 中文",
+            "comment_type": "pingback",
+        },
+    ],
+)
+def test_fast_path_equals_predict_proba_on_odd_comments(
+    tiny_model: SpamModel, comment: dict[str, str]
+) -> None:
+    expected = tiny_model.pipeline.predict_proba(comments_to_matrix([comment]))[0, 1]
+    assert tiny_model.fast.probability(comment) == pytest.approx(expected, abs=1e-9)
+
+
+def test_score_and_probability_agree(tiny_model: SpamModel) -> None:
+    for comment, _ in make_comments(50, seed=3):
+        probability, _ = tiny_model.fast.score(comment)
+        assert probability == pytest.approx(tiny_model.fast.probability(comment), abs=1e-12)
+
+
+def test_the_explanation_adds_up_to_the_log_odds(tiny_model: SpamModel) -> None:
+    comment = {"comment_content": "Buy cheap viagra online now", "comment_author": "Cheap Meds"}
+    probability, explanation = tiny_model.fast.score(comment, top=10_000)
+    total = explanation.bias + sum(c.weight for c in explanation.tokens + explanation.signals)
+    assert 1 / (1 + math.exp(-total)) == pytest.approx(probability, abs=1e-9)
+
+
+def test_the_explanation_lists_pushes_both_ways_strongest_first(tiny_model: SpamModel) -> None:
+    comment = {
+        "comment_content": "Thanks for the recipe! Buy cheap viagra at http://meds.example.shop",
+        "comment_author": "Anna",
+    }
+    _, explanation = tiny_model.fast.score(comment, top=3)
+    spam = [c.weight for c in explanation.tokens if c.weight > 0]
+    ham = [c.weight for c in explanation.tokens if c.weight < 0]
+    assert spam and ham
+    assert len(spam) <= 3 and len(ham) <= 3
+    assert spam == sorted(spam, reverse=True)
+    assert ham == sorted(ham)
+
+
+def test_explanation_tokens_are_words_of_the_comment(tiny_model: SpamModel) -> None:
+    comment = {"comment_content": "Casino bonus: claim your free spins today"}
+    _, explanation = tiny_model.fast.score(comment)
+    words = {w.strip(":").lower() for w in comment["comment_content"].split()}
+    for contribution in explanation.tokens:
+        assert set(contribution.feature.split()) <= words
+
+
+def test_check_decides_with_the_given_thresholds(tiny_model: SpamModel) -> None:
+    comment = {"comment_content": "Best casino bonus, free spins http://casino.example.win"}
+    probability = tiny_model.fast.probability(comment)
+    always_spam = Thresholds(0.0, 0.0, 1.0)
+    never_spam = Thresholds(1.0, 1.0, 1.0)
+    assert tiny_model.check(comment, always_spam).decision is Decision.SPAM
+    assert tiny_model.check(comment, never_spam).decision is (
+        Decision.SPAM if probability >= 1.0 else Decision.HAM
+    )
+
+
+def test_the_verdict_names_the_model_version(tiny_model: SpamModel) -> None:
+    verdict = tiny_model.check({"comment_content": "hello"})
+    assert verdict.model_version == tiny_model.card.version
+    assert verdict.as_dict()["model_version"] == tiny_model.card.version
+
+
+def test_spam_scores_above_ham_on_the_fixture_comments(tiny_model: SpamModel) -> None:
+    pairs = make_comments(200, seed=11)
+    scores = tiny_model.probabilities([c for c, _ in pairs])
+    spam = [s for s, (_, label) in zip(scores, pairs, strict=True) if label == 1]
+    ham = [s for s, (_, label) in zip(scores, pairs, strict=True) if label == 0]
+    assert sum(spam) / len(spam) > 0.5 > sum(ham) / len(ham)
+
+
+def test_batch_scoring_of_nothing_is_nothing(tiny_model: SpamModel) -> None:
+    assert tiny_model.probabilities([]) == []
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "ab cd", "hello   world\n\tagain", "ÀÉÎ ünï", "x" * 40, "!! ?? ..."]
+)
+@pytest.mark.parametrize("ngram_range", [(1, 1), (2, 5), (3, 6)])
+@pytest.mark.parametrize("lowercase", [True, False])
+def test_fast_char_wb_analyzer_matches_scikit_learn(
+    text: str, ngram_range: tuple[int, int], lowercase: bool
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    reference = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=ngram_range, lowercase=lowercase
+    ).build_analyzer()
+    assert char_wb_analyzer(ngram_range, lowercase)(text) == reference(text)
