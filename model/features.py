@@ -29,7 +29,7 @@ COMMENT_FIELDS = (
     "blog_lang",
 )
 # Bump when comment_to_row changes: a model trained on other features must not load.
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2
 TEXT_COLUMN = 0
 CONTENT_SIGNAL_COLUMN = 1
 AUTHOR_SIGNAL_COLUMN = 2
@@ -118,9 +118,6 @@ def author_signals(comment: Comment) -> list[str]:
     """Signals of who wrote it: name shape, email and URL domains, user agent, comment type."""
     signals: list[str] = []
     author = normalise_text(comment.get("comment_author", "") or "")
-    if not author:
-        # Also keeps the author block's vocabulary non-empty on corpora without authors.
-        signals.append("author=anonymous")
     if author:
         words = author.split()
         signals.append(f"author_words={_bucket(len(words), (1, 2, 3, 4, 6))}")

@@ -230,7 +230,7 @@ class FastScorer:
         scales = columns.transformer_weights or {}
         offset = 0
         for name, vectorizer, column in columns.transformers_:
-            if name == "remainder":
+            if name == "remainder" or vectorizer == "drop":
                 continue
             width = len(vectorizer.vocabulary_)
             # A transformer weight scales that block's features, so it scales their weights.

@@ -8,13 +8,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from model.card import ModelCard
 from model.decision import Thresholds
-from model.features import FEATURE_VERSION, comments_to_matrix
+from model.features import FEATURE_VERSION, TEXT_COLUMN, comments_to_matrix
 from training.data import Dataset, Example
 from training.metrics import decision_metrics, ranking_metrics, threshold_for_blocked_ham
 from training.pipeline import build_pipeline, merged_params
@@ -68,14 +67,24 @@ def sample_weights(examples: Sequence[Example], params: dict[str, Any]) -> np.nd
     return np.array(weights)
 
 
-def fit(examples: Sequence[Example], params: dict[str, Any]) -> Pipeline:
-    """Fit a fresh pipeline on `examples`."""
+def fit_matrix(
+    params: dict[str, Any], matrix: np.ndarray, labels: np.ndarray, weights: np.ndarray
+) -> Pipeline:
+    """Fit a fresh pipeline; a signal block no training row has any token for is dropped."""
     pipeline = build_pipeline(params)
-    matrix = comments_to_matrix([e.comment for e in examples])
-    labels = np.array([e.label for e in examples])
-    weights = sample_weights(examples, params)
+    for name, _, column in pipeline.named_steps["features"].transformers:
+        if column != TEXT_COLUMN and not any(matrix[:, column]):
+            # e.g. author signals when training on SMS only: no vocabulary to learn.
+            pipeline.set_params(**{f"features__{name}": "drop"})
     pipeline.fit(matrix, labels, classifier__sample_weight=weights)
     return pipeline
+
+
+def fit(examples: Sequence[Example], params: dict[str, Any]) -> Pipeline:
+    """Fit a fresh pipeline on `examples`."""
+    matrix = comments_to_matrix([e.comment for e in examples])
+    labels = np.array([e.label for e in examples])
+    return fit_matrix(params, matrix, labels, sample_weights(examples, params))
 
 
 def out_of_fold_scores(
@@ -91,11 +100,9 @@ def out_of_fold_scores(
     weights = sample_weights(examples, params)
     scores = np.zeros(len(examples))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    template = build_pipeline(params)
     for number, (train, test) in enumerate(splitter.split(matrix, labels), start=1):
         progress(f"validation fold {number}/{folds}")
-        model = clone(template)
-        model.fit(matrix[train], labels[train], classifier__sample_weight=weights[train])
+        model = fit_matrix(params, matrix[train], labels[train], weights[train])
         scores[test] = model.predict_proba(matrix[test])[:, 1]
     return scores
 
