@@ -121,10 +121,15 @@ def _example(report: SourceReport, comment: dict[str, str], label: int, line: in
     )
 
 
-def _read_youtube(path: Path, report: SourceReport) -> Iterator[Example]:
-    with path.open(encoding="utf-8", newline="") as handle:
+def _csv_rows(path: Path, encoding: str, report: SourceReport) -> Iterator[tuple[int, list[str]]]:
+    """Yield (first line number, fields) of each non-blank data row; count unreadable ones.
+
+    The header is yielded first, as line 1.
+    """
+    with path.open(encoding=encoding, newline="") as handle:
         reader = csv.reader(handle)
-        next(reader, None)
+        header = next(reader, [])
+        yield 1, header
         while True:
             line = reader.line_num + 1
             try:
@@ -135,19 +140,25 @@ def _read_youtube(path: Path, report: SourceReport) -> Iterator[Example]:
                 report.read += 1
                 report.reject(line, f"unreadable CSV row ({exc})")
                 continue
-            if not row:
-                continue
-            report.read += 1
-            if len(row) != len(YOUTUBE_HEADER):
-                report.reject(line, f"expected {len(YOUTUBE_HEADER)} columns, found {len(row)}")
-            elif row[4].strip() not in ("0", "1"):
-                report.reject(line, f"CLASS must be 0 or 1, found {row[4]!r}")
-            elif not normalise_text(row[3]):
-                report.reject(line, "empty CONTENT")
-            else:
-                # DATE (row[2]) is left out on purpose: it leaks the label in the Eminem file.
-                comment = {"comment_content": row[3], "comment_author": row[1]}
-                yield _example(report, comment, int(row[4]), line)
+            if row:
+                report.read += 1
+                yield line, row
+
+
+def _read_youtube(path: Path, report: SourceReport) -> Iterator[Example]:
+    rows = _csv_rows(path, "utf-8", report)
+    next(rows)
+    for line, row in rows:
+        if len(row) != len(YOUTUBE_HEADER):
+            report.reject(line, f"expected {len(YOUTUBE_HEADER)} columns, found {len(row)}")
+        elif row[4].strip() not in ("0", "1"):
+            report.reject(line, f"CLASS must be 0 or 1, found {row[4]!r}")
+        elif not normalise_text(row[3]):
+            report.reject(line, "empty CONTENT")
+        else:
+            # DATE (row[2]) is left out on purpose: it leaks the label in the Eminem file.
+            comment = {"comment_content": row[3], "comment_author": row[1]}
+            yield _example(report, comment, int(row[4]), line)
 
 
 def _read_sms(path: Path, report: SourceReport) -> Iterator[Example]:
@@ -180,28 +191,15 @@ def _akismet_row(row: dict[str, object], report: SourceReport, line: int) -> Exa
 
 
 def _read_akismet_csv(path: Path, report: SourceReport) -> Iterator[Example]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, [])
-        while True:
-            line = reader.line_num + 1
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                report.read += 1
-                report.reject(line, f"unreadable CSV row ({exc})")
-                continue
-            if not row:
-                continue
-            report.read += 1
-            if len(row) > len(header):
-                report.reject(line, "more fields than the header has")
-                continue
-            example = _akismet_row(dict(zip(header, row, strict=False)), report, line)
-            if example:
-                yield example
+    rows = _csv_rows(path, "utf-8-sig", report)
+    _, header = next(rows)
+    for line, row in rows:
+        if len(row) > len(header):
+            report.reject(line, "more fields than the header has")
+            continue
+        example = _akismet_row(dict(zip(header, row, strict=False)), report, line)
+        if example:
+            yield example
 
 
 def _read_akismet_jsonl(path: Path, report: SourceReport) -> Iterator[Example]:
