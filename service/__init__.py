@@ -1,0 +1,58 @@
+"""Spamward's web service: an Akismet-compatible API, a JSON API, health checks.
+
+`create_app` is the only place the pieces are wired together; importing this package does no work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from model import ModelError, SpamModel
+from service import db, errors
+from service.settings import ConfigError, Settings, load_settings
+
+# Room for a full batch of maximum-size comments plus JSON framing.
+_FRAMING_BYTES = 1 << 20
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from SPAMWARD_* settings, or from `test_config` (with a SETTINGS entry)."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings: Settings = (test_config or {}).get("SETTINGS") or load_settings(
+        Path(app.instance_path)
+    )
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key or None,
+        MAX_CONTENT_LENGTH=settings.max_batch * settings.max_content_bytes + _FRAMING_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["spamward.settings"] = settings
+    app.extensions["spamward.model"] = _load_model(settings)
+    engine = db.make_engine(settings.database_url)
+    if settings.database_url.startswith("sqlite") and not db.is_current(engine):
+        db.upgrade(engine)  # SQLite needs no operator step; PostgreSQL: `spamward db upgrade`
+    db.init_app(app, engine)
+    _register_blueprints(app)
+    errors.init_app(app)
+    return app
+
+
+def _load_model(settings: Settings) -> SpamModel:
+    try:
+        return SpamModel.load(settings.model_dir)
+    except ModelError as exc:
+        raise ConfigError(f"cannot load the model: {exc}") from exc
+
+
+def _register_blueprints(app: Flask) -> None:
+    from service import akismet_api, health, json_api
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(akismet_api.bp)
+    app.register_blueprint(json_api.bp)

@@ -1,0 +1,270 @@
+"""Akismet's REST API, byte for byte: what Akismet clients and plugins expect.
+
+Reference: Automattic's OpenAPI spec for rest.akismet.com (see ../shared/reference). Every
+answer is HTTP 200 text/plain; errors say `invalid` (a bad key) or a short message, with the
+reason in X-akismet-debug-help.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from model import Decision
+from service.checking import check_and_store, find_check_for_feedback, label_check
+from service.context import get_model, get_settings
+from service.db import get_session
+from service.errors import akismet_error
+from service.models import Check, Label, LabelSource, Site
+from service.sites import site_for_key
+
+bp = Blueprint("akismet", __name__)
+
+THANKS = "Thanks for making the web a better place."
+REQUIRED = ("blog", "user_ip")
+# Fields whose size is limited; an oversized one is refused, never cut.
+TEXT_FIELDS = ("comment_content", "comment_author", "comment_author_email", "comment_author_url")
+
+
+class BadRequest(Exception):
+    """The request cannot be read; the message goes into X-akismet-debug-help."""
+
+    def __init__(self, message: str, body: str) -> None:
+        super().__init__(message)
+        self.body = body
+
+
+def _text(body: str) -> Response:
+    return Response(body, status=200, mimetype="text/plain")
+
+
+def _charset() -> str:
+    """The charset the form is in: the Content-Type's, else blog_charset's, else UTF-8."""
+    declared = request.mimetype_params.get("charset")
+    if declared:
+        return declared
+    for name, value in parse_qsl(request.get_data(as_text=False).decode("latin-1")):
+        if name == "blog_charset" and value:
+            return value
+    return "utf-8"
+
+
+def read_form() -> dict[str, str]:
+    """Decode the form (body, or query string for GET) strictly in its declared charset.
+
+    :raises BadRequest: for bytes that are not valid in that charset.
+    """
+    raw = request.get_data(as_text=False) if request.method == "POST" else b""
+    raw = raw or request.query_string
+    charset = _charset()
+    try:
+        pairs = parse_qsl(
+            raw.decode(charset), keep_blank_values=True, encoding=charset, errors="strict"
+        )
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise BadRequest(f"Request is not valid {charset}: {exc}", "Invalid request.") from exc
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        # comment_context[] and friends arrive repeated: keep them joined.
+        key = name.removesuffix("[]")
+        form[key] = f"{form[key]}, {value}" if key in form else value
+    return form
+
+
+def _key_from(form: Mapping[str, str]) -> str:
+    """The key: `api_key` or `key` in the form, else the Host's first label (`KEY.host`)."""
+    key = form.get("api_key") or form.get("key") or ""
+    if not key:
+        host = request.host.split(":", 1)[0]
+        label = host.split(".", 1)[0] if host.count(".") >= 2 else ""
+        key = label if len(label) == 32 else ""
+    return key.strip()
+
+
+def _site(session: Session, form: Mapping[str, str]) -> Site | None:
+    return site_for_key(session, _key_from(form))
+
+
+def _check_limits(form: Mapping[str, str]) -> None:
+    limit = get_settings().max_content_bytes
+    for name in TEXT_FIELDS:
+        size = len(form.get(name, "").encode("utf-8"))
+        if size > limit:
+            raise BadRequest(f"{name} is {size} bytes; the limit is {limit}.", "Comment too large.")
+
+
+def _missing(form: Mapping[str, str]) -> str | None:
+    return next((name for name in REQUIRED if not form.get(name, "").strip()), None)
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> Response:
+    return akismet_error(str(exc), body=exc.body)
+
+
+@bp.post("/1.1/verify-key")
+def verify_key() -> Response:
+    """`valid` for a known key, `invalid` otherwise."""
+    form = read_form()
+    if _site(get_session(), form) is None:
+        return akismet_error(
+            "Invalid API key. Check the key or create one with `spamward sites add`."
+        )
+    return _text("valid")
+
+
+@bp.post("/1.1/comment-check")
+def comment_check() -> Response:
+    """`true` (spam or unsure, held back) or `false` (ham), with the check's guid."""
+    form = read_form()
+    session = get_session()
+    site = _site(session, form)
+    if site is None:
+        return akismet_error("Invalid API key.")
+    missing = _missing(form)
+    if missing:
+        return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
+    _check_limits(form)
+    settings = get_settings()
+    outcome = check_and_store(session, site, form, "akismet", get_model(), settings.thresholds)
+    response = _text("false" if outcome.decision is Decision.HAM else "true")
+    response.headers["X-akismet-guid"] = outcome.guid
+    if outcome.discard:
+        response.headers["X-akismet-pro-tip"] = "discard"
+    response.headers["X-spamward-decision"] = outcome.decision.value
+    response.headers["X-spamward-probability"] = f"{outcome.probability:.4f}"
+    return response
+
+
+def _submit(label: Label) -> Response:
+    form = read_form()
+    session = get_session()
+    site = _site(session, form)
+    if site is None:
+        return akismet_error("Invalid API key.")
+    missing = _missing(form)
+    if missing:
+        return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
+    _check_limits(form)
+    guid = form.get("guid", "") or request.headers.get("X-akismet-guid", "")
+    check = find_check_for_feedback(session, site, form, guid)
+    if check is None:
+        # Feedback on a comment never checked here: store it so that it can still train.
+        settings = get_settings()
+        outcome = check_and_store(session, site, form, "akismet", get_model(), settings.thresholds)
+        check = session.get(Check, outcome.id)
+    if check is not None:
+        label_check(session, check, label, LabelSource.SITE)
+    return _text(THANKS)
+
+
+@bp.post("/1.1/submit-spam")
+def submit_spam() -> Response:
+    """Record that a comment is spam."""
+    return _submit(Label.SPAM)
+
+
+@bp.post("/1.1/submit-ham")
+def submit_ham() -> Response:
+    """Record that a comment is ham."""
+    return _submit(Label.HAM)
+
+
+def _month_bounds(month: str) -> tuple[datetime, datetime]:
+    try:
+        start = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise BadRequest(
+            f"month must look like 2026-11, got {month!r}", "Invalid request."
+        ) from exc
+    end = (
+        start.replace(year=start.year + 1, month=1)
+        if start.month == 12
+        else start.replace(month=start.month + 1)
+    )
+    return start, end
+
+
+def _site_counts(session: Session, site: Site, start: datetime, end: datetime) -> dict[str, int]:
+    """API calls, spam, ham, missed spam and false positives of a site in [start, end)."""
+    base = (
+        select(func.count())
+        .select_from(Check)
+        .where(
+            Check.site_id == site.id,
+            Check.created_at >= start,
+            Check.created_at < end,
+            Check.is_test.is_(False),
+        )
+    )
+
+    def count(*where: ColumnElement[bool]) -> int:
+        return int(session.scalar(base.where(*where)) or 0)
+
+    return {
+        "api_calls": count(),
+        "spam": count(Check.decision != Decision.HAM.value),
+        "ham": count(Check.decision == Decision.HAM.value),
+        "missed_spam": count(Check.decision == Decision.HAM.value, Check.label == Label.SPAM.value),
+        "false_positives": count(
+            Check.decision != Decision.HAM.value, Check.label == Label.HAM.value
+        ),
+    }
+
+
+@bp.get("/1.2/usage-limit")
+def usage_limit() -> Response:
+    """This key's usage this month; Spamward sets no limit."""
+    form = read_form()
+    session = get_session()
+    site = _site(session, form)
+    if site is None:
+        return akismet_error("Invalid API key.")
+    start, end = _month_bounds(datetime.now(UTC).strftime("%Y-%m"))
+    usage = _site_counts(session, site, start, end)["api_calls"]
+    return jsonify(limit="none", usage=usage, percentage="0.00", throttled=False)
+
+
+@bp.get("/1.2/key-sites")
+def key_sites() -> Response:
+    """The key's site with its counts for a month, as JSON (default) or CSV."""
+    form = read_form()
+    session = get_session()
+    site = _site(session, form)
+    if site is None:
+        return akismet_error("Invalid API key.")
+    month = form.get("month") or datetime.now(UTC).strftime("%Y-%m")
+    counts = _site_counts(session, site, *_month_bounds(month))
+    row = {"site": site.url, **counts, "is_revoked": False}
+    if form.get("format", "json").lower() == "csv":
+        return _key_sites_csv(_key_from(form), month, [row])
+    return jsonify({month: [row], "limit": 500, "offset": 0, "total": 1})
+
+
+def _key_sites_csv(key: str, month: str, rows: list[dict[str, object]]) -> Response:
+    out = io.StringIO()
+    out.write(f"Active sites for {key} during {month} (limit:500, offset: 0, total: {len(rows)})\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ["Site", "Total API Calls", "Spam", "Ham", "Missed Spam", "False Positives", "Is Revoked"]
+    )
+    for r in rows:
+        writer.writerow(
+            [
+                r["site"],
+                r["api_calls"],
+                r["spam"],
+                r["ham"],
+                r["missed_spam"],
+                r["false_positives"],
+                str(r["is_revoked"]).lower(),
+            ]
+        )
+    return Response(out.getvalue(), status=200, mimetype="text/csv")

@@ -1,0 +1,181 @@
+"""Checking a comment: test triggers, honeypot, site rules, then the model; every check stored."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from model import COMMENT_FIELDS, Decision, SpamModel, Thresholds
+from service.models import Check, Label, LabelSource, Site, utc_now
+from service.rules import RuleSpec, first_match
+from service.sites import site_rules, site_thresholds
+
+# Akismet's documented test triggers.
+GUARANTEED_SPAM_AUTHORS = frozenset({"akismet-guaranteed-spam", "viagra-test-123"})
+GUARANTEED_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
+HAM_ROLE = "administrator"
+TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The answer for one check, as stored."""
+
+    id: int
+    guid: str
+    probability: float
+    decision: Decision
+    discard: bool
+    explanation: dict[str, Any]
+    model_version: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON API's view of a check's verdict."""
+        return {
+            "id": self.id,
+            "guid": self.guid,
+            "probability": self.probability,
+            "decision": self.decision.value,
+            "discard": self.discard,
+            "explanation": self.explanation,
+            "model_version": self.model_version,
+        }
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What decided, before storing."""
+
+    probability: float
+    decision: Decision
+    discard: bool
+    explanation: dict[str, Any] = field(default_factory=dict)
+
+
+def _fixed(decision: Decision, reason: str) -> Verdict:
+    probability = 1.0 if decision is Decision.SPAM else 0.0
+    return Verdict(probability, decision, False, {"tokens": [], "signals": [], "rules": [reason]})
+
+
+def _special_case(fields: Mapping[str, str]) -> Verdict | None:
+    """Akismet's test triggers and the honeypot, which decide without the model."""
+    author = fields.get("comment_author", "").strip().lower()
+    email = fields.get("comment_author_email", "").strip().lower()
+    if author in GUARANTEED_SPAM_AUTHORS or email == GUARANTEED_SPAM_EMAIL:
+        return _fixed(Decision.SPAM, "test trigger: guaranteed spam")
+    if fields.get("user_role", "").strip().lower() == HAM_ROLE:
+        return _fixed(Decision.HAM, "test trigger: user_role=administrator")
+    honeypot = fields.get("honeypot_field_name", "").strip()
+    if honeypot and fields.get(honeypot, "").strip():
+        return _fixed(Decision.SPAM, f"honeypot field {honeypot!r} was filled")
+    return None
+
+
+def decide(
+    model: SpamModel,
+    fields: Mapping[str, str],
+    rules: list[RuleSpec],
+    thresholds: Thresholds | None,
+) -> Verdict:
+    """Decide one comment: special cases, then the site's rules, then the model."""
+    special = _special_case(fields)
+    if special is not None:
+        return special
+    comment = {k: fields[k] for k in COMMENT_FIELDS if fields.get(k)}
+    verdict = model.check(comment, thresholds)
+    explanation = {**verdict.explanation.as_dict(), "rules": []}
+    rule = first_match(rules, fields)
+    if rule is None:
+        return Verdict(verdict.probability, verdict.decision, verdict.discard, explanation)
+    decision = Decision.SPAM if rule.list == "block" else Decision.HAM
+    explanation["rules"] = [f"{rule.describe()} decided {decision.value}"]
+    return Verdict(verdict.probability, decision, False, explanation)
+
+
+def thresholds_for(site: Site, service_default: Thresholds | None) -> Thresholds | None:
+    """A site's own thresholds, else the service's, else None (the model card's)."""
+    return site_thresholds(site) or service_default
+
+
+def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
+    """The site's rules in matching form."""
+    return [RuleSpec(r.list, r.field, r.value) for r in site_rules(session, site.id)]
+
+
+def store_check(
+    session: Session,
+    site: Site,
+    fields: Mapping[str, str],
+    verdict: Verdict,
+    model_version: str,
+    via: str,
+) -> CheckOutcome:
+    """Store one check and commit; return it as answered."""
+    guid = str(uuid.uuid4())
+    row = {
+        "guid": guid,
+        "site_id": site.id,
+        "created_at": utc_now(),
+        "via": via,
+        "fields": dict(fields),
+        "content": fields.get("comment_content", ""),
+        "author": fields.get("comment_author", "")[:500],
+        "user_ip": fields.get("user_ip", "")[:64],
+        "probability": verdict.probability,
+        "decision": verdict.decision.value,
+        "discard": verdict.discard,
+        "explanation": verdict.explanation,
+        "model_version": model_version,
+        "is_test": fields.get("is_test", "").strip().lower() in TRUE_VALUES,
+    }
+    check_id = session.execute(insert(Check).values(**row).returning(Check.id)).scalar_one()
+    session.commit()
+    return CheckOutcome(
+        check_id,
+        guid,
+        verdict.probability,
+        verdict.decision,
+        verdict.discard,
+        verdict.explanation,
+        model_version,
+    )
+
+
+def find_check_for_feedback(
+    session: Session, site: Site, fields: Mapping[str, str], guid: str = ""
+) -> Check | None:
+    """The stored check a submit-spam/ham is about: by guid, else by content, author and IP."""
+    query = select(Check).where(Check.site_id == site.id)
+    if guid:
+        return session.scalar(query.where(Check.guid == guid))
+    query = query.where(
+        Check.content == fields.get("comment_content", ""),
+        Check.author == fields.get("comment_author", "")[:500],
+        Check.user_ip == fields.get("user_ip", "")[:64],
+    )
+    return session.scalar(query.order_by(Check.id.desc()).limit(1))
+
+
+def label_check(session: Session, check: Check, label: Label, source: LabelSource) -> None:
+    """Record a human label on a stored check."""
+    check.label, check.label_source, check.labelled_at = label.value, source.value, utc_now()
+    session.commit()
+
+
+def check_and_store(
+    session: Session,
+    site: Site,
+    fields: Mapping[str, str],
+    via: str,
+    model: SpamModel,
+    default_thresholds: Thresholds | None,
+) -> CheckOutcome:
+    """Decide one comment for a site and store the check."""
+    rules = rule_specs(session, site)
+    verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds))
+    return store_check(session, site, fields, verdict, model.version, via)

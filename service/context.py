@@ -1,0 +1,20 @@
+"""Per-app objects the views use: settings and the loaded model."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from model import SpamModel
+from service.settings import Settings
+
+
+def get_settings() -> Settings:
+    """The app's settings."""
+    settings: Settings = current_app.extensions["spamward.settings"]
+    return settings
+
+
+def get_model() -> SpamModel:
+    """The app's loaded model."""
+    model: SpamModel = current_app.extensions["spamward.model"]
+    return model

@@ -1,0 +1,127 @@
+"""Settings from SPAMWARD_* environment variables (and an optional TOML file), parsed strictly.
+
+A bad value stops the start with a message naming the variable and the form it expects.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model import DEFAULT_MODEL_DIR, ThresholdError, Thresholds
+
+PREFIX = "SPAMWARD_"
+CONFIG_FILE = "spamward.toml"
+
+
+class ConfigError(Exception):
+    """A setting has a value the service cannot start with."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment, checked at start."""
+
+    database_url: str
+    model_dir: Path
+    max_content_bytes: int = 64 * 1024
+    max_batch: int = 1000
+    # None: use the thresholds in the model's card.
+    thresholds: Thresholds | None = None
+    secret_key: str = ""
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{PREFIX}{name}: expected a positive whole number, got {raw!r}")
+    return value
+
+
+def _probability(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{PREFIX}{name}: expected a number from 0 to 1, got {raw!r}")
+    return value
+
+
+def _database_url(name: str, raw: str) -> str:
+    if not raw.startswith(("sqlite:///", "postgresql+psycopg://", "postgresql://")):
+        raise ConfigError(
+            f"{PREFIX}{name}: expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB, "
+            f"got {raw!r}"
+        )
+    return raw.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def _model_dir(name: str, raw: str) -> Path:
+    path = Path(raw)
+    if not (path / "card.json").is_file():
+        raise ConfigError(f"{PREFIX}{name}: expected a model folder holding card.json, got {raw!r}")
+    return path
+
+
+_PARSERS: dict[str, Callable[[str, str], Any]] = {
+    "DATABASE_URL": _database_url,
+    "MODEL_DIR": _model_dir,
+    "MAX_CONTENT_BYTES": _positive_int,
+    "MAX_BATCH": _positive_int,
+    "UNSURE_THRESHOLD": _probability,
+    "SPAM_THRESHOLD": _probability,
+    "DISCARD_THRESHOLD": _probability,
+    "SECRET_KEY": lambda name, raw: raw,
+}
+
+
+def _read_file(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable TOML file ({exc})") from exc
+    unknown = sorted(k for k in data if k.upper() not in _PARSERS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {unknown}; known: {sorted(_PARSERS)}")
+    return {k.upper(): str(v) for k, v in data.items()}
+
+
+def _thresholds(values: Mapping[str, Any], card_default: bool) -> Thresholds | None:
+    names = ("UNSURE_THRESHOLD", "SPAM_THRESHOLD", "DISCARD_THRESHOLD")
+    given = [n for n in names if n in values]
+    if not given:
+        return None
+    if len(given) != 3 and card_default:
+        raise ConfigError(f"set all three of {', '.join(PREFIX + n for n in names)}, or none")
+    try:
+        return Thresholds(*(values[n] for n in names))
+    except ThresholdError as exc:
+        raise ConfigError(f"{PREFIX}*_THRESHOLD: {exc}") from exc
+
+
+def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings: defaults, then `<instance>/spamward.toml`, then SPAMWARD_* variables."""
+    environ = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    if (instance_path / CONFIG_FILE).is_file():
+        raw.update(_read_file(instance_path / CONFIG_FILE))
+    raw.update({k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)})
+    raw = {k: v for k, v in raw.items() if k in _PARSERS}
+    values = {name: _PARSERS[name](name, value) for name, value in raw.items()}
+    default_db = f"sqlite:///{instance_path / 'spamward.sqlite'}"
+    return Settings(
+        database_url=values.get("DATABASE_URL", default_db),
+        model_dir=values.get("MODEL_DIR", DEFAULT_MODEL_DIR),
+        max_content_bytes=values.get("MAX_CONTENT_BYTES", 64 * 1024),
+        max_batch=values.get("MAX_BATCH", 1000),
+        thresholds=_thresholds(values, card_default=True),
+        secret_key=values.get("SECRET_KEY", ""),
+    )

@@ -1,0 +1,105 @@
+"""Sites and their keys, thresholds and allow/block rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from model import Thresholds
+from service.keys import hash_key, key_hint, new_key
+from service.models import Rule, RuleField, RuleList, Site
+
+
+class SiteError(Exception):
+    """A site operation cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A site and its key in clear, which is shown once and never stored."""
+
+    site: Site
+    key: str
+
+
+def add_site(session: Session, url: str, name: str = "") -> NewKey:
+    """Create a site; return it with its new key."""
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise SiteError(f"site URL must start with http:// or https://, got {url!r}")
+    if session.scalar(select(Site).where(Site.url == url)) is not None:
+        raise SiteError(f"a site with URL {url} exists already")
+    key = new_key()
+    site = Site(url=url, name=name or url, key_hash=hash_key(key), key_hint=key_hint(key))
+    session.add(site)
+    session.commit()
+    return NewKey(site, key)
+
+
+def find_site(session: Session, ref: str) -> Site:
+    """Find a site by id or URL."""
+    query = select(Site).where(Site.id == int(ref)) if ref.isdigit() else None
+    site = session.scalar(query) if query is not None else None
+    site = site or session.scalar(select(Site).where(Site.url == ref.strip().rstrip("/")))
+    if site is None:
+        raise SiteError(f"no site {ref!r} (give its id or URL; `spamward sites list` shows them)")
+    return site
+
+
+def site_for_key(session: Session, key: str) -> Site | None:
+    """The site a key belongs to, or None."""
+    return session.scalar(select(Site).where(Site.key_hash == hash_key(key))) if key else None
+
+
+def rotate_key(session: Session, site: Site) -> str:
+    """Give a site a new key; the old one stops working at once."""
+    key = new_key()
+    site.key_hash, site.key_hint = hash_key(key), key_hint(key)
+    session.commit()
+    return key
+
+
+def remove_site(session: Session, site: Site) -> None:
+    """Delete a site with its rules and checks."""
+    session.execute(delete(Rule).where(Rule.site_id == site.id))
+    session.delete(site)
+    session.commit()
+
+
+def set_thresholds(session: Session, site: Site, thresholds: Thresholds | None) -> None:
+    """Set a site's own thresholds, or None to use the service's."""
+    site.unsure_threshold = thresholds.unsure if thresholds else None
+    site.spam_threshold = thresholds.spam if thresholds else None
+    site.discard_threshold = thresholds.discard if thresholds else None
+    session.commit()
+
+
+def site_thresholds(site: Site) -> Thresholds | None:
+    """A site's own thresholds, if it has them."""
+    if site.unsure_threshold is None or site.spam_threshold is None:
+        return None
+    return Thresholds(site.unsure_threshold, site.spam_threshold, site.discard_threshold or 1.0)
+
+
+def add_rule(
+    session: Session, site: Site, rule_list: RuleList, field: RuleField, value: str
+) -> Rule:
+    """Add an allow or block rule to a site, checking the value has the field's form."""
+    from service.rules import validate_rule_value
+
+    rule = Rule(
+        site_id=site.id,
+        list=rule_list.value,
+        field=field.value,
+        value=validate_rule_value(field, value),
+    )
+    session.add(rule)
+    session.commit()
+    return rule
+
+
+def site_rules(session: Session, site_id: int) -> list[Rule]:
+    """A site's rules, oldest first."""
+    return list(session.scalars(select(Rule).where(Rule.site_id == site_id).order_by(Rule.id)))

@@ -1,0 +1,114 @@
+"""Service fixtures: a real app over a real database (SQLite file, or the PostgreSQL server).
+
+Every service test runs twice, once per database. PostgreSQL tests use a database of their own,
+created for the session on 127.0.0.1:5432 and emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+
+from model import DEFAULT_MODEL_DIR
+from service import create_app
+from service.db import get_session
+from service.settings import Settings
+from service.sites import add_site
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "SPAMWARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"spamward_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # any failure means there is no server to test against
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} is not usable: {exc}")
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each service test's database: a new SQLite file, or the emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'spamward.sqlite'}"
+    url: str = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+def _empty_postgres(url: str) -> None:
+    from service.db import make_engine, upgrade
+
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        connection.execute(text("TRUNCATE sites, rules, checks RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Default settings on the test database and the shipped model."""
+    return Settings(database_url=database_url, model_dir=DEFAULT_MODEL_DIR)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    """The real app."""
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    yield app
+    app.extensions["spamward.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class Persona:
+    """A site owner with a key: alice and bob are tenants, mallory has no valid key."""
+
+    site_id: int
+    url: str
+    key: str
+
+
+@pytest.fixture
+def alice(app: Flask) -> Persona:
+    with app.app_context():
+        new = add_site(get_session(), "https://alice.example", "Alice's blog")
+        return Persona(new.site.id, new.site.url, new.key)
+
+
+@pytest.fixture
+def bob(app: Flask) -> Persona:
+    with app.app_context():
+        new = add_site(get_session(), "https://bob.example", "Bob's news")
+        return Persona(new.site.id, new.site.url, new.key)
+
+
+MALLORY_KEY = "0" * 32
