@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 from model import COMMENT_FIELDS, Decision, SpamModel, Thresholds
 from service.models import Check, Label, LabelSource, Site, utc_now
 from service.rules import RuleSpec, first_match
-from service.sites import site_rules, site_thresholds
+from service.sites import CachedSite, site_rules, site_thresholds
 
 # Akismet's documented test triggers.
 GUARANTEED_SPAM_AUTHORS = frozenset({"akismet-guaranteed-spam", "viagra-test-123"})
 GUARANTEED_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
 HAM_ROLE = "administrator"
+_INSERT_CHECK = insert(Check)
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 
 
@@ -97,9 +98,10 @@ def decide(
     return Verdict(verdict.probability, decision, False, explanation)
 
 
-def thresholds_for(site: Site, service_default: Thresholds | None) -> Thresholds | None:
+def thresholds_for(site: Site | CachedSite, default: Thresholds | None) -> Thresholds | None:
     """A site's own thresholds, else the service's, else None (the model card's)."""
-    return site_thresholds(site) or service_default
+    own = site.thresholds if isinstance(site, CachedSite) else site_thresholds(site)
+    return own or default
 
 
 def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
@@ -109,7 +111,7 @@ def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
 
 def store_check(
     session: Session,
-    site: Site,
+    site_id: int,
     fields: Mapping[str, str],
     verdict: Verdict,
     model_version: str,
@@ -119,7 +121,7 @@ def store_check(
     guid = str(uuid.uuid4())
     row = {
         "guid": guid,
-        "site_id": site.id,
+        "site_id": site_id,
         "created_at": utc_now(),
         "via": via,
         "fields": dict(fields),
@@ -133,7 +135,9 @@ def store_check(
         "model_version": model_version,
         "is_test": fields.get("is_test", "").strip().lower() in TRUE_VALUES,
     }
-    check_id = session.execute(insert(Check).values(**row).returning(Check.id)).scalar_one()
+    # One Core statement built once: SQLAlchemy caches its compiled form across requests.
+    result = session.connection().execute(_INSERT_CHECK, row)
+    check_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     session.commit()
     return CheckOutcome(
         check_id,
@@ -147,7 +151,7 @@ def store_check(
 
 
 def find_check_for_feedback(
-    session: Session, site: Site, fields: Mapping[str, str], guid: str = ""
+    session: Session, site: Site | CachedSite, fields: Mapping[str, str], guid: str = ""
 ) -> Check | None:
     """The stored check a submit-spam/ham is about: by guid, else by content, author and IP."""
     query = select(Check).where(Check.site_id == site.id)
@@ -169,13 +173,13 @@ def label_check(session: Session, check: Check, label: Label, source: LabelSourc
 
 def check_and_store(
     session: Session,
-    site: Site,
+    site: Site | CachedSite,
     fields: Mapping[str, str],
     via: str,
     model: SpamModel,
     default_thresholds: Thresholds | None,
 ) -> CheckOutcome:
-    """Decide one comment for a site and store the check."""
-    rules = rule_specs(session, site)
+    """Decide one comment for a site (cached or loaded) and store the check."""
+    rules = list(site.rules) if isinstance(site, CachedSite) else rule_specs(session, site)
     verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds))
-    return store_check(session, site, fields, verdict, model.version, via)
+    return store_check(session, site.id, fields, verdict, model.version, via)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from model import DEFAULT_MODEL_DIR, ModelError, SpamModel, Verdict
+from service.admin_cli import db_group, serve_command, sites_group
 from training.cli import evaluate_command, train_command
 
 
@@ -87,3 +88,6 @@ def main() -> None:
 main.add_command(train_command)
 main.add_command(evaluate_command)
 main.add_command(check_command)
+main.add_command(serve_command)
+main.add_command(db_group)
+main.add_command(sites_group)

@@ -83,6 +83,10 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
 }
 
 
+# SPAMWARD_* variables read by the tests and benchmarks, not by the service.
+_OTHER_TOOLS = frozenset({"CORPORA", "REQUIRE_CORPORA", "TEST_POSTGRES"})
+
+
 def _read_file(path: Path) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -113,8 +117,15 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
     raw: dict[str, str] = {}
     if (instance_path / CONFIG_FILE).is_file():
         raw.update(_read_file(instance_path / CONFIG_FILE))
-    raw.update({k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)})
-    raw = {k: v for k, v in raw.items() if k in _PARSERS}
+    from_env = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
+    unknown = sorted(set(from_env) - set(_PARSERS) - _OTHER_TOOLS)
+    if unknown:
+        # A typo must not silently fall back to a default.
+        raise ConfigError(
+            f"unknown settings {[PREFIX + u for u in unknown]}; "
+            f"known: {sorted(PREFIX + n for n in _PARSERS)}"
+        )
+    raw.update({k: v for k, v in from_env.items() if k in _PARSERS})
     values = {name: _PARSERS[name](name, value) for name, value in raw.items()}
     default_db = f"sqlite:///{instance_path / 'spamward.sqlite'}"
     return Settings(

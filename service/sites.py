@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from model import Thresholds
 from service.keys import hash_key, key_hint, new_key
 from service.models import Rule, RuleField, RuleList, Site
+from service.rules import RuleSpec, validate_rule_value
 
 
 class SiteError(Exception):
@@ -53,6 +56,55 @@ def site_for_key(session: Session, key: str) -> Site | None:
     return session.scalar(select(Site).where(Site.key_hash == hash_key(key))) if key else None
 
 
+@dataclass(frozen=True)
+class CachedSite:
+    """What checking needs of a site, cached per process for a few seconds."""
+
+    id: int
+    url: str
+    thresholds: Thresholds | None
+    rules: tuple[RuleSpec, ...]
+
+
+class SiteCache:
+    """Key hash -> site and rules, refreshed after `ttl` seconds.
+
+    A key rotated or a rule changed (here or on another instance) takes effect within `ttl`.
+    """
+
+    def __init__(self, ttl: float = 2.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, tuple[float, CachedSite | None]] = {}
+        self._lock = threading.Lock()
+
+    def lookup(self, session: Session, key: str) -> CachedSite | None:
+        """The cached site for a key, loading it when absent or stale."""
+        if not key:
+            return None
+        digest = hash_key(key)
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(digest)
+        if entry is not None and now - entry[0] < self.ttl:
+            return entry[1]
+        site = session.scalar(select(Site).where(Site.key_hash == digest))
+        cached = (
+            None
+            if site is None
+            else CachedSite(
+                site.id,
+                site.url,
+                site_thresholds(site),
+                tuple(RuleSpec(r.list, r.field, r.value) for r in site_rules(session, site.id)),
+            )
+        )
+        with self._lock:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[digest] = (now, cached)
+        return cached
+
+
 def rotate_key(session: Session, site: Site) -> str:
     """Give a site a new key; the old one stops working at once."""
     key = new_key()
@@ -87,8 +139,6 @@ def add_rule(
     session: Session, site: Site, rule_list: RuleList, field: RuleField, value: str
 ) -> Rule:
     """Add an allow or block rule to a site, checking the value has the field's form."""
-    from service.rules import validate_rule_value
-
     rule = Rule(
         site_id=site.id,
         list=rule_list.value,

@@ -1,0 +1,309 @@
+"""Benchmark the service under gunicorn with wrk: bare Flask vs the check endpoints.
+
+Run: .venv/bin/python -m benchmarks.service [--seconds 15] [--connections 16] [--skip-postgres]
+Needs wrk (`apt-get install wrk`) and, for the PostgreSQL rows, the server on 127.0.0.1:5432.
+Prints req/s, p50 and p99 per endpoint, the ratios to the bare endpoint, errors, and whether
+the number of stored checks equals the number answered. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+from service.admin_cli import default_workers
+from service.models import Check
+from training.data import load_dataset
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SEED_FILE = PROJECT_ROOT / "training" / "seed" / "seed.jsonl"
+POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+LUA = """
+local bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local i = 0
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "%(path)s", {%(headers)s}, bodies[i])
+end
+"""
+
+
+@dataclass
+class Run:
+    """One wrk run's figures."""
+
+    name: str
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    stored: int | None = None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _start(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    process = subprocess.Popen(
+        [gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", str(default_workers()), app],
+        env={**os.environ, **env},
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1).read()
+            return process
+        except OSError as exc:
+            if isinstance(exc, urllib.error.HTTPError):
+                return process  # the bare app has no /healthz: a 404 means it is up
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{app} did not start on port {port}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def _millis(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def _wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> Run:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _millis(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p99 = _millis(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    return Run(name, requests, rps, p50, p99, errors)
+
+
+def _bodies(folder: Path, key: str, blog: str) -> tuple[Path, Path]:
+    """Form bodies for comment-check and JSON bodies for /api/v1/check, one per line."""
+    comments = [e.comment for e in load_dataset([SEED_FILE]).examples]
+    form, api = folder / "form.txt", folder / "json.txt"
+    with form.open("w") as f, api.open("w") as j:
+        for comment in comments:
+            fields = {**comment, "user_ip": comment.get("user_ip", "192.0.2.1")}
+            f.write(urllib.parse.urlencode({"api_key": key, "blog": blog, **fields}) + "\n")
+            j.write(json.dumps(fields) + "\n")
+    return form, api
+
+
+def _script(folder: Path, name: str, bodies: Path, path: str, headers: dict[str, str]) -> Path:
+    lua = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
+    script = folder / f"{name}.lua"
+    script.write_text(LUA % {"bodies": bodies, "path": path, "headers": lua})
+    return script
+
+
+def _count_checks(database_url: str) -> int:
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        count = int(connection.execute(select(func.count()).select_from(Check)).scalar_one())
+    engine.dispose()
+    return count
+
+
+def _prepare(database_url: str) -> tuple[str, str]:
+    """Migrate, add a site, return (key, url)."""
+    from service import create_app
+    from service.db import get_session, upgrade
+    from service.sites import add_site
+
+    env_backup = os.environ.get("SPAMWARD_DATABASE_URL")
+    os.environ["SPAMWARD_DATABASE_URL"] = database_url
+    try:
+        app = create_app()
+        upgrade(app.extensions["spamward.engine"])
+        with app.app_context():
+            new = add_site(get_session(), "https://bench.example")
+        app.extensions["spamward.engine"].dispose()
+        return new.key, new.site.url
+    finally:
+        if env_backup is None:
+            os.environ.pop("SPAMWARD_DATABASE_URL", None)
+        else:
+            os.environ["SPAMWARD_DATABASE_URL"] = env_backup
+
+
+def bench_database(label: str, url: str, folder: Path, seconds: int, connections: int) -> list[Run]:
+    """Run comment-check and /api/v1/check against the service on one database."""
+    key, blog = _prepare(url)
+    form, api = _bodies(folder, key, blog)
+    port = _free_port()
+    process = _start("service:create_app()", {"SPAMWARD_DATABASE_URL": url}, port)
+    runs = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        before = _count_checks(url)
+        akismet = _script(
+            folder,
+            "akismet",
+            form,
+            "/1.1/comment-check",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        run = _wrk(f"comment-check ({label})", base, akismet, seconds, connections)
+        run.stored = _count_checks(url) - before
+        runs.append(run)
+        before = _count_checks(url)
+        json_script = _script(
+            folder,
+            "api",
+            api,
+            "/api/v1/check",
+            {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        )
+        run = _wrk(f"/api/v1/check ({label})", base, json_script, seconds, connections)
+        run.stored = _count_checks(url) - before
+        runs.append(run)
+        runs.append(_batch(base, key, api, label, seconds))
+    finally:
+        _stop(process)
+    return runs
+
+
+def _batch(base: str, key: str, api: Path, label: str, seconds: int) -> Run:
+    """POST batches of 1,000 comments one after another; report comments per second."""
+    comments = [json.loads(line) for line in api.read_text().splitlines()]
+    batch = (comments * (1000 // len(comments) + 1))[:1000]
+    body = json.dumps({"comments": batch}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    started, sent, errors, latencies = time.monotonic(), 0, 0, []
+    while time.monotonic() - started < seconds:
+        t = time.monotonic()
+        request = urllib.request.Request(f"{base}/api/v1/check/batch", body, headers)
+        try:
+            urllib.request.urlopen(request, timeout=60).read()
+            sent += 1000
+        except OSError:
+            errors += 1
+        latencies.append((time.monotonic() - t) * 1000)
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    return Run(
+        f"/api/v1/check/batch x1000 ({label})",
+        sent,
+        sent / elapsed,
+        latencies[len(latencies) // 2],
+        latencies[int(len(latencies) * 0.99)],
+        errors,
+    )
+
+
+def _postgres_url() -> tuple[str, str]:
+    name = f"spamward_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return POSTGRES_ADMIN.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def _drop_postgres(name: str) -> None:
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _print(runs: list[Run], bare: Run) -> None:
+    print(
+        f"{'endpoint':42s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
+        f"{'vs bare':>8s} {'p99/bare':>9s}  stored"
+    )
+    for r in [bare, *runs]:
+        ratio = r.rps / bare.rps
+        stored = (
+            ""
+            if r.stored is None
+            else f"{r.stored} of {r.requests}" + (" OK" if r.stored == r.requests else " MISMATCH")
+        )
+        print(
+            f"{r.name:42s} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d} "
+            f"{ratio:8.0%} {r.p99_ms / bare.p99_ms:9.2f}  {stored}"
+        )
+
+
+def main() -> None:
+    """Run the benchmark and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk")
+    print(
+        f"gunicorn sync workers: {default_workers()}, {args.connections} connections, "
+        f"{args.seconds} s per run, {os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        port = _free_port()
+        process = _start("benchmarks.bare:create_app()", {}, port)
+        try:
+            empty = folder / "empty.txt"
+            empty.write_text("x=1\n")
+            script = _script(folder, "bare", empty, "/1.1/comment-check", {})
+            bare = _wrk(
+                "bare Flask constant",
+                f"http://127.0.0.1:{port}",
+                script,
+                args.seconds,
+                args.connections,
+            )
+        finally:
+            _stop(process)
+        runs = bench_database(
+            "SQLite", f"sqlite:///{folder / 'bench.sqlite'}", folder, args.seconds, args.connections
+        )
+        if not args.skip_postgres:
+            url, name = _postgres_url()
+            try:
+                runs += bench_database("PostgreSQL", url, folder, args.seconds, args.connections)
+            finally:
+                _drop_postgres(name)
+    _print(runs, bare)
+
+
+if __name__ == "__main__":
+    main()
