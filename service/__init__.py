@@ -14,6 +14,7 @@ from flask import Flask
 from model import ModelError, SpamModel
 from service import db, errors
 from service.settings import ConfigError, Settings, load_settings
+from service.sites import SiteCache
 
 # Room for a full batch of maximum-size comments plus JSON framing.
 _FRAMING_BYTES = 1 << 20
@@ -34,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.extensions["spamward.settings"] = settings
     app.extensions["spamward.model"] = _load_model(settings)
+    app.extensions["spamward.sites"] = SiteCache(settings.site_cache_seconds)
     engine = db.make_engine(settings.database_url)
     if settings.database_url.startswith("sqlite") and not db.is_current(engine):
         db.upgrade(engine)  # SQLite needs no operator step; PostgreSQL: `spamward db upgrade`

@@ -19,16 +19,18 @@ from sqlalchemy.orm import Session
 
 from model import Decision
 from service.checking import check_and_store, find_check_for_feedback, label_check
-from service.context import get_model, get_settings
+from service.context import get_model, get_settings, get_site_cache
 from service.db import get_session
 from service.errors import akismet_error
-from service.models import Check, Label, LabelSource, Site
-from service.sites import site_for_key
+from service.models import Check, Label, LabelSource
+from service.sites import CachedSite
 
 bp = Blueprint("akismet", __name__)
 
 THANKS = "Thanks for making the web a better place."
 REQUIRED = ("blog", "user_ip")
+# Never stored: a check's fields are shown to moderators and exported.
+SECRET_FIELDS = frozenset({"api_key", "key"})
 # Fields whose size is limited; an oversized one is refused, never cut.
 TEXT_FIELDS = ("comment_content", "comment_author", "comment_author_email", "comment_author_url")
 
@@ -50,9 +52,11 @@ def _charset() -> str:
     declared = request.mimetype_params.get("charset")
     if declared:
         return declared
-    for name, value in parse_qsl(request.get_data(as_text=False).decode("latin-1")):
-        if name == "blog_charset" and value:
-            return value
+    body = request.get_data(as_text=False)
+    if b"blog_charset" in body:
+        for name, value in parse_qsl(body.decode("latin-1")):
+            if name == "blog_charset" and value:
+                return value
     return "utf-8"
 
 
@@ -88,8 +92,13 @@ def _key_from(form: Mapping[str, str]) -> str:
     return key.strip()
 
 
-def _site(session: Session, form: Mapping[str, str]) -> Site | None:
-    return site_for_key(session, _key_from(form))
+def _site(session: Session, form: Mapping[str, str]) -> CachedSite | None:
+    return get_site_cache().lookup(session, _key_from(form))
+
+
+def _comment_fields(form: Mapping[str, str]) -> dict[str, str]:
+    """The form as stored with a check: without the key, which is only ever kept hashed."""
+    return {name: value for name, value in form.items() if name not in SECRET_FIELDS}
 
 
 def _check_limits(form: Mapping[str, str]) -> None:
@@ -104,9 +113,17 @@ def _missing(form: Mapping[str, str]) -> str | None:
     return next((name for name in REQUIRED if not form.get(name, "").strip()), None)
 
 
+def _header_safe(message: str) -> str:
+    """The message as printable ASCII: it may quote the request, and a header value must not
+    hold newlines (werkzeug refuses them) or non-Latin-1 text (the WSGI server cannot send it)."""
+    return "".join(
+        ch if " " <= ch <= "~" else ch.encode("unicode_escape").decode("ascii") for ch in message
+    )
+
+
 @bp.errorhandler(BadRequest)
 def _bad_request(exc: BadRequest) -> Response:
-    return akismet_error(str(exc), body=exc.body)
+    return akismet_error(_header_safe(str(exc)), body=exc.body)
 
 
 @bp.post("/1.1/verify-key")
@@ -133,7 +150,8 @@ def comment_check() -> Response:
         return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
     _check_limits(form)
     settings = get_settings()
-    outcome = check_and_store(session, site, form, "akismet", get_model(), settings.thresholds)
+    fields = _comment_fields(form)
+    outcome = check_and_store(session, site, fields, "akismet", get_model(), settings.thresholds)
     response = _text("false" if outcome.decision is Decision.HAM else "true")
     response.headers["X-akismet-guid"] = outcome.guid
     if outcome.discard:
@@ -154,11 +172,14 @@ def _submit(label: Label) -> Response:
         return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
     _check_limits(form)
     guid = form.get("guid", "") or request.headers.get("X-akismet-guid", "")
-    check = find_check_for_feedback(session, site, form, guid)
+    fields = _comment_fields(form)
+    check = find_check_for_feedback(session, site, fields, guid)
     if check is None:
         # Feedback on a comment never checked here: store it so that it can still train.
         settings = get_settings()
-        outcome = check_and_store(session, site, form, "akismet", get_model(), settings.thresholds)
+        outcome = check_and_store(
+            session, site, fields, "akismet", get_model(), settings.thresholds
+        )
         check = session.get(Check, outcome.id)
     if check is not None:
         label_check(session, check, label, LabelSource.SITE)
@@ -192,7 +213,9 @@ def _month_bounds(month: str) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _site_counts(session: Session, site: Site, start: datetime, end: datetime) -> dict[str, int]:
+def _site_counts(
+    session: Session, site: CachedSite, start: datetime, end: datetime
+) -> dict[str, int]:
     """API calls, spam, ham, missed spam and false positives of a site in [start, end)."""
     base = (
         select(func.count())

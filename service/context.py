@@ -6,12 +6,19 @@ from flask import current_app
 
 from model import SpamModel
 from service.settings import Settings
+from service.sites import SiteCache
 
 
 def get_settings() -> Settings:
     """The app's settings."""
     settings: Settings = current_app.extensions["spamward.settings"]
     return settings
+
+
+def get_site_cache() -> SiteCache:
+    """The app's cache of sites by key."""
+    cache: SiteCache = current_app.extensions["spamward.sites"]
+    return cache
 
 
 def get_model() -> SpamModel:

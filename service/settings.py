@@ -33,6 +33,8 @@ class Settings:
     # None: use the thresholds in the model's card.
     thresholds: Thresholds | None = None
     secret_key: str = ""
+    # How long a process trusts its cached copy of a site's key, thresholds and rules.
+    site_cache_seconds: float = 2.0
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -52,6 +54,16 @@ def _probability(name: str, raw: str) -> float:
         value = -1.0
     if not 0.0 <= value <= 1.0:
         raise ConfigError(f"{PREFIX}{name}: expected a number from 0 to 1, got {raw!r}")
+    return value
+
+
+def _seconds(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 3600.0:
+        raise ConfigError(f"{PREFIX}{name}: expected seconds from 0 to 3600, got {raw!r}")
     return value
 
 
@@ -80,6 +92,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "SPAM_THRESHOLD": _probability,
     "DISCARD_THRESHOLD": _probability,
     "SECRET_KEY": lambda name, raw: raw,
+    "SITE_CACHE_SECONDS": _seconds,
 }
 
 
@@ -135,4 +148,5 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         max_batch=values.get("MAX_BATCH", 1000),
         thresholds=_thresholds(values, card_default=True),
         secret_key=values.get("SECRET_KEY", ""),
+        site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
     )
