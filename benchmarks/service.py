@@ -92,8 +92,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def _millis(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
-    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value)
+    if match is None:
+        raise ValueError(f"unexpected wrk latency {value!r}")
+    scale = {"us": 0.001, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[match.group(2)]
+    return float(match.group(1)) * scale
 
 
 def _wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> Run:
@@ -105,8 +108,12 @@ def _wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> R
     ).stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _millis(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _millis(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50_match = re.search(r"\n\s+50%\s+(\S+)", out)
+    p99_match = re.search(r"\n\s+99%\s+(\S+)", out)
+    if p50_match is None or p99_match is None:
+        print(out, file=sys.stderr)
+        return Run(name, requests, rps, float("nan"), float("nan"), requests or 1)
+    p50, p99 = _millis(p50_match.group(1)), _millis(p99_match.group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
     errors = int(non_2xx.group(1)) if non_2xx else 0

@@ -48,7 +48,7 @@ _SCRIPTED_AGENT = re.compile(
 _OLD_AGENT = re.compile(r"MSIE [5-8]\.|Windows NT 5\.|Firefox/[1-3]\.", re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+?\d[\d ().-]{7,}\d)")
 _MONEY = re.compile(r"[$£€¥₹]\s?\d|\d\s?(?:(?:usd|eur|gbp|btc)\b|[$£€¥₹])", re.IGNORECASE)
-_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")  # anchored: no quadratic scan
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _SCRIPTS = (
     ("cyrillic", re.compile(r"[\u0400-\u04ff]")),

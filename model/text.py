@@ -8,16 +8,18 @@ import unicodedata
 
 # Zero-width and byte-order characters that spammers (and YouTube's export) sprinkle in text.
 _INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"), None)
-_ANCHOR = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']?([^"'\s>]+)["']?[^>]*>""", re.IGNORECASE)
-_BBCODE_URL = re.compile(r"\[url=([^\]\s]+)\]", re.IGNORECASE)
+_ANCHOR = re.compile(r"""<a\b[^<>]*?\bhref\s*=\s*["']?([^"'\s<>]+)["']?[^<>]*>""", re.IGNORECASE)
+_BBCODE_URL = re.compile(r"\[url=([^\[\]\s]+)\]", re.IGNORECASE)
 _BBCODE_TAG = re.compile(r"\[/?(?:url|b|i|u|img|link)\]", re.IGNORECASE)
 _BREAK = re.compile(r"<\s*(?:br|p|div|li)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _NEWLINES = re.compile(r"\n\s*\n+")
+# Every pattern here runs on text an attacker writes: none may backtrack more than linearly
+# (no unbounded repeat that can run past the next delimiter; see tests/model/test_text.py).
 URL_PATTERN = re.compile(
     r"""(?:https?://|www\.)[^\s<>"'\]\[)]+|"""
-    r"""\b(?:[a-z0-9][a-z0-9-]{0,62}\.)+"""
+    r"""\b(?:[a-z0-9][a-z0-9-]{0,62}\.){1,8}"""
     r"""(?:com|net|org|info|biz|ru|xyz|top|shop|online|site|co|io|me|us|uk|de|cn|in|tk|ml|ga|win|"""
     r"""bid|club|store|live|pro|cc|ly|gl)(?:\.[a-z]{2})?\b(?:/[^\s<>"']*)?""",
     re.IGNORECASE,

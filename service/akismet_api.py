@@ -74,6 +74,9 @@ def read_form() -> dict[str, str]:
         )
     except (UnicodeDecodeError, LookupError) as exc:
         raise BadRequest(f"Request is not valid {charset}: {exc}", "Invalid request.") from exc
+    if any("\x00" in name or "\x00" in value for name, value in pairs):
+        # No database stores NUL in text, and no comment needs it.
+        raise BadRequest("Request holds a NUL character.", "Invalid request.")
     form: dict[str, str] = {}
     for name, value in pairs:
         # comment_context[] and friends arrive repeated: keep them joined.

@@ -243,3 +243,26 @@ def test_url_host_drops_a_user_name_and_password() -> None:
 
 def test_url_host_handles_other_schemes() -> None:
     assert url_host("ftp://files.example.net/x") == "files.example.net"
+
+
+# Hostile input: every pattern must stay linear. The bound is a hang guard, not a speed goal
+# (quadratic versions of these patterns took 4 to 200 seconds on the same inputs).
+HOSTILE_TEXTS = {
+    "dotted labels": "a." * 32768,
+    "open anchors": "<a " * 20000,
+    "open bbcode": "[url=" * 13000,
+    "one long word": "a" * 65536,
+    "addresses": "a@" * 32768,
+    "dashed digits": "1-" * 32768,
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS.values(), ids=HOSTILE_TEXTS.keys())
+def test_hostile_64_kib_texts_are_handled_in_linear_time(text: str) -> None:
+    import time
+
+    from model.features import comment_to_row
+
+    started = time.process_time()
+    comment_to_row({"comment_content": text, "comment_author_url": text[:2048]})
+    assert time.process_time() - started < 5.0

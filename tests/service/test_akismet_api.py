@@ -537,3 +537,17 @@ def test_alice_can_neither_see_nor_label_bobs_checks(
     assert alice_sites[month][0]["api_calls"] == 2  # only her own two feedback rows
     usage = client.get("/1.2/usage-limit", query_string={"api_key": bob.key}).get_json()
     assert usage["usage"] == 2
+
+
+def test_a_nul_character_is_refused_in_akismet_form_and_nothing_is_stored(
+    client: FlaskClient, alice: Persona, app: Flask
+) -> None:
+    body = f"api_key={alice.key}&blog={alice.url}&user_ip=192.0.2.1&comment_content=a%00b"
+    response = client.post(
+        "/1.1/comment-check", data=body, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    assert response.text == "Invalid request."
+    assert "NUL" in response.headers["X-akismet-debug-help"]
+    with app.app_context():
+        assert get_session().scalars(select(Check)).all() == []
