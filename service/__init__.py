@@ -15,6 +15,7 @@ from model import ModelError, SpamModel
 from service import db, errors
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
+from service.writer import CheckWriter
 
 # Room for a full batch of maximum-size comments plus JSON framing.
 _FRAMING_BYTES = 1 << 20
@@ -40,6 +41,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if settings.database_url.startswith("sqlite") and not db.is_current(engine):
         db.upgrade(engine)  # SQLite needs no operator step; PostgreSQL: `spamward db upgrade`
     db.init_app(app, engine)
+    app.extensions["spamward.writer"] = CheckWriter(engine) if settings.write_behind else None
     _register_blueprints(app)
     errors.init_app(app)
     return app

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from model import Decision
 from service.checking import check_and_store, find_check_for_feedback, label_check
-from service.context import get_model, get_settings, get_site_cache
+from service.context import flush_writes, get_model, get_settings, get_site_cache, get_writer
 from service.db import get_session
 from service.errors import akismet_error
 from service.models import Check, Label, LabelSource
@@ -154,7 +154,17 @@ def comment_check() -> Response:
     _check_limits(form)
     settings = get_settings()
     fields = _comment_fields(form)
-    outcome = check_and_store(session, site, fields, "akismet", get_model(), settings.thresholds)
+    # The answer carries no explanation: it is computed when someone reads the check.
+    outcome = check_and_store(
+        session,
+        site,
+        fields,
+        "akismet",
+        get_model(),
+        settings.thresholds,
+        get_writer(),
+        explain=False,
+    )
     response = _text("false" if outcome.decision is Decision.HAM else "true")
     response.headers["X-akismet-guid"] = outcome.guid
     if outcome.discard:
@@ -176,6 +186,7 @@ def _submit(label: Label) -> Response:
     _check_limits(form)
     guid = form.get("guid", "") or request.headers.get("X-akismet-guid", "")
     fields = _comment_fields(form)
+    flush_writes()  # the check may still be queued in this process
     check = find_check_for_feedback(session, site, fields, guid)
     if check is None:
         # Feedback on a comment never checked here: store it so that it can still train.
@@ -254,6 +265,7 @@ def usage_limit() -> Response:
     if site is None:
         return akismet_error("Invalid API key.")
     start, end = _month_bounds(datetime.now(UTC).strftime("%Y-%m"))
+    flush_writes()
     usage = _site_counts(session, site, start, end)["api_calls"]
     return jsonify(limit="none", usage=usage, percentage="0.00", throttled=False)
 
@@ -267,6 +279,7 @@ def key_sites() -> Response:
     if site is None:
         return akismet_error("Invalid API key.")
     month = form.get("month") or datetime.now(UTC).strftime("%Y-%m")
+    flush_writes()
     counts = _site_counts(session, site, *_month_bounds(month))
     row = {"site": site.url, **counts, "is_revoked": False}
     if form.get("format", "json").lower() == "csv":

@@ -11,9 +11,11 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from model import COMMENT_FIELDS, Decision, SpamModel, Thresholds
+from model import decide as decide_probability
 from service.models import Check, Label, LabelSource, Site, utc_now
 from service.rules import RuleSpec, first_match
 from service.sites import CachedSite, site_rules, site_thresholds
+from service.writer import CheckWriter
 
 # Akismet's documented test triggers.
 GUARANTEED_SPAM_AUTHORS = frozenset({"akismet-guaranteed-spam", "viagra-test-123"})
@@ -27,7 +29,7 @@ TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 class CheckOutcome:
     """The answer for one check, as stored."""
 
-    id: int
+    id: int | None  # None while the row waits in the background writer
     guid: str
     probability: float
     decision: Decision
@@ -77,25 +79,57 @@ def _special_case(fields: Mapping[str, str]) -> Verdict | None:
     return None
 
 
+def model_comment(fields: Mapping[str, str]) -> dict[str, str]:
+    """The fields the model reads, from everything a site sent."""
+    return {k: fields[k] for k in COMMENT_FIELDS if fields.get(k)}
+
+
 def decide(
     model: SpamModel,
     fields: Mapping[str, str],
     rules: list[RuleSpec],
     thresholds: Thresholds | None,
+    explain: bool = True,
 ) -> Verdict:
-    """Decide one comment: special cases, then the site's rules, then the model."""
+    """Decide one comment: special cases, then the site's rules, then the model.
+
+    Without `explain` the explanation is left for whoever reads the check (`explanation_of`):
+    it costs more than the probability, and comment-check's answer does not carry it.
+    """
     special = _special_case(fields)
     if special is not None:
         return special
-    comment = {k: fields[k] for k in COMMENT_FIELDS if fields.get(k)}
-    verdict = model.check(comment, thresholds)
-    explanation = {**verdict.explanation.as_dict(), "rules": []}
+    comment = model_comment(fields)
+    if explain:
+        verdict = model.check(comment, thresholds)
+        probability, decision, discard = verdict.probability, verdict.decision, verdict.discard
+        explanation: dict[str, Any] = {**verdict.explanation.as_dict(), "rules": []}
+    else:
+        probability = model.fast.probability(comment)
+        decision, discard = decide_probability(probability, thresholds or model.card.thresholds)
+        explanation = {"deferred": True, "rules": []}
     rule = first_match(rules, fields)
     if rule is None:
-        return Verdict(verdict.probability, verdict.decision, verdict.discard, explanation)
+        return Verdict(probability, decision, discard, explanation)
     decision = Decision.SPAM if rule.list == "block" else Decision.HAM
     explanation["rules"] = [f"{rule.describe()} decided {decision.value}"]
-    return Verdict(verdict.probability, decision, False, explanation)
+    return Verdict(probability, decision, False, explanation)
+
+
+def explanation_of(model: SpamModel, check: Check) -> dict[str, Any]:
+    """A stored check's explanation, computed now when it was deferred at check time."""
+    stored = dict(check.explanation or {})
+    if not stored.pop("deferred", False):
+        return stored
+    if check.model_version != model.version:
+        return {
+            **stored,
+            "tokens": [],
+            "signals": [],
+            "unavailable": f"model {check.model_version} is not loaded",
+        }
+    _, explanation = model.fast.score(model_comment(check.fields))
+    return {**explanation.as_dict(), **stored}
 
 
 def thresholds_for(site: Site | CachedSite, default: Thresholds | None) -> Thresholds | None:
@@ -109,18 +143,12 @@ def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
     return [RuleSpec(r.list, r.field, r.value) for r in site_rules(session, site.id)]
 
 
-def store_check(
-    session: Session,
-    site_id: int,
-    fields: Mapping[str, str],
-    verdict: Verdict,
-    model_version: str,
-    via: str,
-) -> CheckOutcome:
-    """Store one check and commit; return it as answered."""
-    guid = str(uuid.uuid4())
-    row = {
-        "guid": guid,
+def check_row(
+    site_id: int, fields: Mapping[str, str], verdict: Verdict, model_version: str, via: str
+) -> dict[str, Any]:
+    """The `checks` row of one answered comment (with a fresh guid)."""
+    return {
+        "guid": str(uuid.uuid4()),
         "site_id": site_id,
         "created_at": utc_now(),
         "via": via,
@@ -135,19 +163,36 @@ def store_check(
         "model_version": model_version,
         "is_test": fields.get("is_test", "").strip().lower() in TRUE_VALUES,
     }
+
+
+def outcome_of(row: Mapping[str, Any], check_id: int | None) -> CheckOutcome:
+    """The answer for a check row (its id once stored, None while queued)."""
+    return CheckOutcome(
+        check_id,
+        row["guid"],
+        row["probability"],
+        Decision(row["decision"]),
+        row["discard"],
+        row["explanation"],
+        row["model_version"],
+    )
+
+
+def store_check(
+    session: Session,
+    site_id: int,
+    fields: Mapping[str, str],
+    verdict: Verdict,
+    model_version: str,
+    via: str,
+) -> CheckOutcome:
+    """Store one check and commit; return it as answered."""
+    row = check_row(site_id, fields, verdict, model_version, via)
     # One Core statement built once: SQLAlchemy caches its compiled form across requests.
     result = session.connection().execute(_INSERT_CHECK, row)
     check_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     session.commit()
-    return CheckOutcome(
-        check_id,
-        guid,
-        verdict.probability,
-        verdict.decision,
-        verdict.discard,
-        verdict.explanation,
-        model_version,
-    )
+    return outcome_of(row, check_id)
 
 
 def find_check_for_feedback(
@@ -178,8 +223,18 @@ def check_and_store(
     via: str,
     model: SpamModel,
     default_thresholds: Thresholds | None,
+    writer: CheckWriter | None = None,
+    explain: bool = True,
 ) -> CheckOutcome:
-    """Decide one comment for a site (cached or loaded) and store the check."""
+    """Decide one comment for a site (cached or loaded) and store the check.
+
+    With a writer the row is stored in the background and the outcome's id is None; without
+    `explain` the explanation is computed when the check is read.
+    """
     rules = list(site.rules) if isinstance(site, CachedSite) else rule_specs(session, site)
-    verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds))
+    verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds), explain)
+    if writer is not None:
+        row = check_row(site.id, fields, verdict, model.version, via)
+        writer.submit(row)
+        return outcome_of(row, None)
     return store_check(session, site.id, fields, verdict, model.version, via)

@@ -7,6 +7,7 @@ from flask import current_app
 from model import SpamModel
 from service.settings import Settings
 from service.sites import SiteCache
+from service.writer import CheckWriter
 
 
 def get_settings() -> Settings:
@@ -19,6 +20,19 @@ def get_site_cache() -> SiteCache:
     """The app's cache of sites by key."""
     cache: SiteCache = current_app.extensions["spamward.sites"]
     return cache
+
+
+def get_writer() -> CheckWriter | None:
+    """The app's background check writer, if write-behind is on."""
+    writer: CheckWriter | None = current_app.extensions.get("spamward.writer")
+    return writer
+
+
+def flush_writes() -> None:
+    """Wait until this process's queued checks are stored (before reading them)."""
+    writer = get_writer()
+    if writer is not None:
+        writer.flush()
 
 
 def get_model() -> SpamModel:

@@ -27,6 +27,7 @@ from service.checking import (
     Verdict,
     check_and_store,
     decide,
+    explanation_of,
     label_check,
     rule_specs,
 )
@@ -318,7 +319,7 @@ def check_view(check: Check) -> dict[str, Any]:
         "probability": check.probability,
         "decision": check.decision,
         "discard": check.discard,
-        "explanation": check.explanation,
+        "explanation": explanation_of(get_model(), check),
         "model_version": check.model_version,
         "is_test": check.is_test,
         "status": "decided" if check.label is None else "labelled",

@@ -35,6 +35,8 @@ class Settings:
     secret_key: str = ""
     # How long a process trusts its cached copy of a site's key, thresholds and rules.
     site_cache_seconds: float = 2.0
+    # Store Akismet checks from a background thread, many per transaction.
+    write_behind: bool = True
 
 
 def _positive_int(name: str, raw: str) -> int:
@@ -67,6 +69,13 @@ def _seconds(name: str, raw: str) -> float:
     return value
 
 
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("1", "0", "true", "false", "yes", "no"):
+        raise ConfigError(f"{PREFIX}{name}: expected true or false, got {raw!r}")
+    return value in ("1", "true", "yes")
+
+
 def _database_url(name: str, raw: str) -> str:
     if not raw.startswith(("sqlite:///", "postgresql+psycopg://", "postgresql://")):
         raise ConfigError(
@@ -93,6 +102,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "DISCARD_THRESHOLD": _probability,
     "SECRET_KEY": lambda name, raw: raw,
     "SITE_CACHE_SECONDS": _seconds,
+    "WRITE_BEHIND": _flag,
 }
 
 
@@ -149,4 +159,5 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         thresholds=_thresholds(values, card_default=True),
         secret_key=values.get("SECRET_KEY", ""),
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
+        write_behind=values.get("WRITE_BEHIND", True),
     )

@@ -68,7 +68,13 @@ def _empty_postgres(url: str) -> None:
 def settings(database_url: str) -> Settings:
     """Default settings on the test database and the shipped model."""
     # No site cache: tests change keys and rules between requests and expect it at once.
-    return Settings(database_url=database_url, model_dir=DEFAULT_MODEL_DIR, site_cache_seconds=0)
+    # Checks stored in the request: tests read them right after (test_writer.py tests the other).
+    return Settings(
+        database_url=database_url,
+        model_dir=DEFAULT_MODEL_DIR,
+        site_cache_seconds=0,
+        write_behind=False,
+    )
 
 
 @pytest.fixture

@@ -1,0 +1,108 @@
+"""Storing checks in the background, many rows per transaction (group commit).
+
+One commit per comment-check costs more than scoring the comment; a writer thread per process
+takes the rows the requests hand it and stores whatever has queued up in one transaction. The
+answer is sent before its row is stored: a row becomes readable a few milliseconds later, and
+`flush()` waits for everything handed over so far. Stopping the process gracefully (SIGTERM to
+gunicorn) flushes first; a hard kill loses at most the rows of the last few milliseconds.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import queue
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from service.models import Check
+
+log = logging.getLogger(__name__)
+_INSERT = insert(Check)
+
+
+class CheckWriter:
+    """A background thread that inserts queued check rows in batches."""
+
+    def __init__(self, engine: Engine, max_rows: int = 500, retry_seconds: float = 1.0) -> None:
+        self.engine = engine
+        self.max_rows = max_rows
+        self.retry_seconds = retry_seconds
+        self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+        self._done = threading.Condition()
+        self._submitted = 0
+        self._written = 0
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._closed = False
+
+    def submit(self, row: dict[str, Any]) -> None:
+        """Hand over one row to store."""
+        self._ensure_thread()
+        with self._done:
+            self._submitted += 1
+        self._queue.put(row)
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until every row handed over before this call is stored; False on timeout."""
+        with self._done:
+            target = self._submitted
+            return self._done.wait_for(lambda: self._written >= target, timeout=timeout)
+
+    def close(self) -> None:
+        """Store what is queued and stop taking rows."""
+        if self._thread is not None and self._pid == os.getpid():
+            self.flush()
+        self._closed = True
+
+    def _ensure_thread(self) -> None:
+        # Started lazily, and again after a fork: threads do not survive fork().
+        if self._thread is not None and self._pid == os.getpid():
+            return
+        with self._done:
+            if self._thread is not None and self._pid == os.getpid():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="check-writer", daemon=True)
+            self._thread.start()
+            atexit.register(self.close)
+
+    def _take_batch(self) -> list[dict[str, Any]]:
+        rows = [self._queue.get()]
+        while len(rows) < self.max_rows:
+            try:
+                rows.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return rows
+
+    def _run(self) -> None:
+        while True:
+            rows = self._take_batch()
+            self._store(rows)
+            with self._done:
+                self._written += len(rows)
+                self._done.notify_all()
+
+    def _store(self, rows: list[dict[str, Any]]) -> None:
+        """Insert rows in one transaction; wait out a database outage; isolate a bad row."""
+        while True:
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(_INSERT, rows)
+                return
+            except OperationalError:
+                log.exception("database unavailable; %d checks wait to be stored", len(rows))
+                time.sleep(self.retry_seconds)
+            except DBAPIError:
+                if len(rows) == 1:
+                    log.exception("dropped a check the database refused: %s", rows[0]["guid"])
+                    return
+                for row in rows:
+                    self._store([row])
+                return

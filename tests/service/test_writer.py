@@ -1,0 +1,150 @@
+"""Write-behind: checks stored from a background thread, many per transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from model import Decision
+from service import create_app
+from service.checking import Verdict, check_row
+from service.db import get_session
+from service.models import Check
+from service.settings import Settings
+from service.writer import CheckWriter
+from tests.service.conftest import Persona
+
+
+def _rows(site_id: int, count: int) -> list[dict[str, Any]]:
+    verdict = Verdict(0.1, Decision.HAM, False, {"tokens": [], "signals": [], "rules": []})
+    return [
+        check_row(
+            site_id,
+            {"comment_content": f"hello {n}", "user_ip": "192.0.2.1"},
+            verdict,
+            "test-model",
+            "akismet",
+        )
+        for n in range(count)
+    ]
+
+
+def _count(app: Flask) -> int:
+    with app.app_context():
+        return int(get_session().scalar(select(func.count()).select_from(Check)) or 0)
+
+
+def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Persona) -> None:
+    writer = CheckWriter(app.extensions["spamward.engine"], max_rows=7)
+    for row in _rows(alice.site_id, 100):
+        writer.submit(row)
+    assert writer.flush(timeout=30)
+    assert _count(app) == 100
+
+
+def test_a_row_the_database_refuses_is_dropped_alone(app: Flask, alice: Persona) -> None:
+    writer = CheckWriter(app.extensions["spamward.engine"])
+    rows = _rows(alice.site_id, 5)
+    rows[2]["guid"] = rows[1]["guid"]  # a duplicate guid breaks the unique constraint
+    for row in rows:
+        writer.submit(row)
+    assert writer.flush(timeout=30)
+    assert _count(app) == 4
+
+
+def test_comment_check_with_write_behind_stores_every_answered_check(
+    settings: Settings, alice: Persona, app: Flask
+) -> None:
+    behind = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
+    )
+    client = behind.test_client()
+    guids = []
+    for n in range(30):
+        answer = client.post(
+            "/1.1/comment-check",
+            data={
+                "api_key": alice.key,
+                "blog": alice.url,
+                "user_ip": "192.0.2.1",
+                "comment_content": f"Lovely recipe, thanks {n}",
+            },
+        )
+        guids.append(answer.headers["X-akismet-guid"])
+    behind.extensions["spamward.writer"].close()
+    with app.app_context():
+        stored = set(get_session().scalars(select(Check.guid)))
+    behind.extensions["spamward.engine"].dispose()
+    assert stored == set(guids)
+
+
+def test_submit_spam_finds_a_check_still_queued_in_this_process(
+    settings: Settings, alice: Persona, app: Flask
+) -> None:
+    behind = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
+    )
+    client = behind.test_client()
+    form = {
+        "api_key": alice.key,
+        "blog": alice.url,
+        "user_ip": "192.0.2.1",
+        "comment_content": f"Totally normal comment {uuid.uuid4()}",
+    }
+    guid = client.post("/1.1/comment-check", data=form).headers["X-akismet-guid"]
+    assert client.post("/1.1/submit-spam", data=form).text.startswith("Thanks")
+    behind.extensions["spamward.writer"].close()
+    behind.extensions["spamward.engine"].dispose()
+    with app.app_context():
+        checks = get_session().scalars(select(Check)).all()
+    assert [(c.guid, c.label) for c in checks] == [(guid, "spam")]
+
+
+def test_akismet_checks_defer_their_explanation_until_read(
+    client: FlaskClient, alice: Persona, app: Flask
+) -> None:
+    form = {
+        "api_key": alice.key,
+        "blog": alice.url,
+        "user_ip": "192.0.2.1",
+        "comment_content": "Buy cheap viagra now http://pills.example.shop",
+    }
+    client.post("/1.1/comment-check", data=form)
+    with app.app_context():
+        check = get_session().scalars(select(Check)).one()
+        assert check.explanation == {"deferred": True, "rules": []}
+    shown = client.get(
+        f"/api/v1/comments/{check.id}", headers={"Authorization": f"Bearer {alice.key}"}
+    ).json
+    assert shown is not None
+    tokens = [t["token"] for t in shown["explanation"]["tokens"]]
+    assert "viagra" in tokens
+    assert "deferred" not in shown["explanation"]
+
+
+def test_a_deferred_explanation_from_another_model_says_it_is_unavailable(
+    client: FlaskClient, alice: Persona, app: Flask
+) -> None:
+    form = {
+        "api_key": alice.key,
+        "blog": alice.url,
+        "user_ip": "192.0.2.1",
+        "comment_content": "Nice post",
+    }
+    client.post("/1.1/comment-check", data=form)
+    with app.app_context():
+        session = get_session()
+        check = session.scalars(select(Check)).one()
+        check.model_version = "20200101-000000-deadbeef"
+        session.commit()
+        check_id = check.id
+    shown = client.get(
+        f"/api/v1/comments/{check_id}", headers={"Authorization": f"Bearer {alice.key}"}
+    ).json
+    assert shown is not None
+    assert "20200101-000000-deadbeef" in shown["explanation"]["unavailable"]
