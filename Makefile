@@ -2,7 +2,6 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
-TEXT ?= Great post! Cheap viagra and casino bonuses at http://best-casino-bonus.example.win
 .PHONY: setup run test lint
 
 setup: $(VENV)/.installed
@@ -13,9 +12,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Until the service exists, the main job scores one comment with the shipped model.
+# The main job: the service on its defaults (SQLite in ./instance, the shipped model, port 8000).
 run: setup
-	$(BIN)/spamward check "$(TEXT)"
+	$(BIN)/spamward serve
 
 lint: setup
 	$(BIN)/ruff check .
