@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from model.features import comments_to_matrix
 from training.data import DataError, Example, deduplicate, load_dataset, load_file
 from training.metrics import decision_metrics, ranking_metrics, threshold_for_blocked_ham
 from training.pipeline import merged_params
-from training.train import fit, out_of_fold_scores
+from training.train import example_matrix, fit, out_of_fold_scores
 
 PROTOCOLS = ("tubespam", "cross-source", "sms")
 SPLIT_FILE = Path("splits") / "tubespam_authors_holdout70.csv"
@@ -65,8 +64,7 @@ def _video_name(file: str) -> str:
 
 
 def _scores(model: Any, examples: Sequence[Example]) -> np.ndarray:
-    matrix = comments_to_matrix([e.comment for e in examples])
-    return np.asarray(model.predict_proba(matrix)[:, 1])
+    return np.asarray(model.predict_proba(example_matrix(examples))[:, 1])
 
 
 def _without_texts_in(train: list[Example], test: Sequence[Example]) -> list[Example]:

@@ -46,8 +46,12 @@ def merged_params(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     return params
 
 
-def _signal_vectorizer() -> TfidfVectorizer:
-    """Signals are 0/1 tokens: no idf, no normalisation."""
+# Training-only tokens on rows of the public corpora (see training.train.example_matrix).
+CORPUS_TOKENS = ["corpus=youtube", "corpus=sms"]
+
+
+def _signal_vectorizer(vocabulary: list[str] | None = None) -> TfidfVectorizer:
+    """Signals are 0/1 tokens: no idf, no normalisation. Corpus tokens are never signals."""
     return TfidfVectorizer(
         token_pattern=r"\S+",  # noqa: S106 (a regex, not a password)
         lowercase=False,
@@ -55,6 +59,8 @@ def _signal_vectorizer() -> TfidfVectorizer:
         use_idf=False,
         norm=None,
         dtype=np.float64,
+        vocabulary=vocabulary,
+        stop_words=None if vocabulary else CORPUS_TOKENS,
     )
 
 
@@ -80,6 +86,7 @@ def build_pipeline(params: dict[str, Any]) -> Pipeline:
             ("chars", chars, TEXT_COLUMN),
             ("content_signals", _signal_vectorizer(), CONTENT_SIGNAL_COLUMN),
             ("author_signals", _signal_vectorizer(), AUTHOR_SIGNAL_COLUMN),
+            ("corpus", _signal_vectorizer(CORPUS_TOKENS), CONTENT_SIGNAL_COLUMN),
         ],
         sparse_threshold=1.0,
         transformer_weights={
@@ -87,6 +94,8 @@ def build_pipeline(params: dict[str, Any]) -> Pipeline:
             "chars": params["char_weight"],
             "content_signals": params["content_signal_weight"],
             "author_signals": params["author_signal_weight"],
+            # Large, so that the penalty barely holds back each corpus's own offset.
+            "corpus": 10.0,
         },
     )
     classifier = LogisticRegression(C=params["C"], max_iter=params["max_iter"])

@@ -13,7 +13,12 @@ from sklearn.pipeline import Pipeline
 
 from model.card import ModelCard
 from model.decision import Thresholds
-from model.features import FEATURE_VERSION, TEXT_COLUMN, comments_to_matrix
+from model.features import (
+    CONTENT_SIGNAL_COLUMN,
+    FEATURE_VERSION,
+    TEXT_COLUMN,
+    comments_to_matrix,
+)
 from training.data import Dataset, Example
 from training.metrics import decision_metrics, ranking_metrics, threshold_for_blocked_ham
 from training.pipeline import build_pipeline, merged_params
@@ -51,6 +56,22 @@ def _quiet(_: str) -> None:
     return None
 
 
+# Public corpora unlike the comments the service scores. Their rows carry a `corpus=NAME` token
+# (its own pipeline block) that absorbs what sets each corpus apart as a whole (SMS has no
+# authors, say), so that no real signal has to; comments sent to the service never carry it.
+CORPUS_SOURCES = frozenset({"youtube", "sms"})
+
+
+def example_matrix(examples: Sequence[Example]) -> np.ndarray:
+    """The pipeline's input for labelled examples, with corpus tokens on corpus rows."""
+    matrix = comments_to_matrix([e.comment for e in examples])
+    for row, example in enumerate(examples):
+        if example.source in CORPUS_SOURCES:
+            signals = matrix[row, CONTENT_SIGNAL_COLUMN]
+            matrix[row, CONTENT_SIGNAL_COLUMN] = f"{signals} corpus={example.source}".strip()
+    return matrix
+
+
 def sample_weights(examples: Sequence[Example], params: dict[str, Any]) -> np.ndarray:
     """Weight each example by its source's weight, balancing classes within a source if asked.
 
@@ -72,7 +93,9 @@ def fit_matrix(
 ) -> Pipeline:
     """Fit a fresh pipeline; a signal block no training row has any token for is dropped."""
     pipeline = build_pipeline(params)
-    for name, _, column in pipeline.named_steps["features"].transformers:
+    for name, vectorizer, column in pipeline.named_steps["features"].transformers:
+        if vectorizer.vocabulary is not None:
+            continue  # a fixed vocabulary cannot be empty
         if column != TEXT_COLUMN and not any(matrix[:, column]):
             # e.g. author signals when training on SMS only: no vocabulary to learn.
             pipeline.set_params(**{f"features__{name}": "drop"})
@@ -82,7 +105,7 @@ def fit_matrix(
 
 def fit(examples: Sequence[Example], params: dict[str, Any]) -> Pipeline:
     """Fit a fresh pipeline on `examples`."""
-    matrix = comments_to_matrix([e.comment for e in examples])
+    matrix = example_matrix(examples)
     labels = np.array([e.label for e in examples])
     return fit_matrix(params, matrix, labels, sample_weights(examples, params))
 
@@ -95,7 +118,7 @@ def out_of_fold_scores(
     progress: Progress = _quiet,
 ) -> np.ndarray:
     """Score every example with a model that did not see it (stratified k-fold)."""
-    matrix = comments_to_matrix([e.comment for e in examples])
+    matrix = example_matrix(examples)
     labels = np.array([e.label for e in examples])
     weights = sample_weights(examples, params)
     scores = np.zeros(len(examples))
