@@ -140,9 +140,9 @@ def verify_key() -> Response:
     return _text("valid")
 
 
-@bp.post("/1.1/comment-check")
-def comment_check() -> Response:
-    """`true` (spam or unsure, held back) or `false` (ham), with the check's guid."""
+def _comment_request() -> tuple[Session, CachedSite, dict[str, str]] | Response:
+    """Read and check a comment-check or submit form: the site and the fields to store,
+    or the Akismet error to answer with."""
     form = read_form()
     session = get_session()
     site = _site(session, form)
@@ -152,8 +152,17 @@ def comment_check() -> Response:
     if missing:
         return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
     _check_limits(form)
+    return session, site, _comment_fields(form)
+
+
+@bp.post("/1.1/comment-check")
+def comment_check() -> Response:
+    """`true` (spam or unsure, held back) or `false` (ham), with the check's guid."""
+    parsed = _comment_request()
+    if isinstance(parsed, Response):
+        return parsed
+    session, site, fields = parsed
     settings = get_settings()
-    fields = _comment_fields(form)
     # The answer carries no explanation: it is computed when someone reads the check.
     outcome = check_and_store(
         session,
@@ -175,17 +184,11 @@ def comment_check() -> Response:
 
 
 def _submit(label: Label) -> Response:
-    form = read_form()
-    session = get_session()
-    site = _site(session, form)
-    if site is None:
-        return akismet_error("Invalid API key.")
-    missing = _missing(form)
-    if missing:
-        return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
-    _check_limits(form)
-    guid = form.get("guid", "") or request.headers.get("X-akismet-guid", "")
-    fields = _comment_fields(form)
+    parsed = _comment_request()
+    if isinstance(parsed, Response):
+        return parsed
+    session, site, fields = parsed
+    guid = fields.get("guid", "") or request.headers.get("X-akismet-guid", "")
     flush_writes()  # the check may still be queued in this process
     check = find_check_for_feedback(session, site, fields, guid)
     if check is None:

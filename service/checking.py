@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -144,13 +145,18 @@ def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
 
 
 def check_row(
-    site_id: int, fields: Mapping[str, str], verdict: Verdict, model_version: str, via: str
+    site_id: int,
+    fields: Mapping[str, str],
+    verdict: Verdict,
+    model_version: str,
+    via: str,
+    created_at: datetime | None = None,
 ) -> dict[str, Any]:
     """The `checks` row of one answered comment (with a fresh guid)."""
     return {
         "guid": str(uuid.uuid4()),
         "site_id": site_id,
-        "created_at": utc_now(),
+        "created_at": created_at or utc_now(),
         "via": via,
         "fields": dict(fields),
         "content": fields.get("comment_content", ""),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +21,9 @@ from model import Explanation, SpamModel, Thresholds
 from model import Verdict as ModelVerdict
 from model import decide as decide_probability
 from service.checking import (
-    TRUE_VALUES,
     CheckOutcome,
-    Verdict,
     check_and_store,
+    check_row,
     decide,
     explanation_of,
     label_check,
@@ -212,28 +210,6 @@ class _Unexplained:
         return ModelVerdict(probability, decision, discard, self.no_reasons, self.model.version)
 
 
-def _row(
-    site: Site, fields: Mapping[str, str], verdict: Verdict, version: str, created: datetime
-) -> dict[str, Any]:
-    # The same columns as checking.store_check writes for a single check.
-    return {
-        "guid": str(uuid.uuid4()),
-        "site_id": site.id,
-        "created_at": created,
-        "via": VIA,
-        "fields": dict(fields),
-        "content": fields.get("comment_content", ""),
-        "author": fields.get("comment_author", "")[:500],
-        "user_ip": fields.get("user_ip", "")[:64],
-        "probability": verdict.probability,
-        "decision": verdict.decision.value,
-        "discard": verdict.discard,
-        "explanation": verdict.explanation,
-        "model_version": version,
-        "is_test": fields.get("is_test", "").strip().lower() in TRUE_VALUES,
-    }
-
-
 def store_checks(session: Session, site_id: int, rows: list[dict[str, Any]]) -> list[int]:
     """Insert a batch's rows (one site, one created_at) in one transaction; return their ids.
 
@@ -280,7 +256,7 @@ def check_comments() -> Response:
     verdicts = [decide(scorer, fields, rules, thresholds) for fields in batch]
     created = utc_now()
     rows = [
-        _row(site, fields, v, model.version, created)
+        check_row(site.id, fields, v, model.version, VIA, created)
         for fields, v in zip(batch, verdicts, strict=True)
     ]
     ids = store_checks(session, site.id, rows)
