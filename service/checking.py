@@ -16,7 +16,7 @@ from model import decide as decide_probability
 from service.models import Check, Label, LabelSource, Site, utc_now
 from service.rules import RuleSpec, first_match
 from service.sites import CachedSite, site_rules, site_thresholds
-from service.writer import CheckWriter
+from service.writer import CheckWriter, WriterBacklogged
 
 # Akismet's documented test triggers.
 GUARANTEED_SPAM_AUTHORS = frozenset({"akismet-guaranteed-spam", "viagra-test-123"})
@@ -241,6 +241,9 @@ def check_and_store(
     verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds), explain)
     if writer is not None:
         row = check_row(site.id, fields, verdict, model.version, via)
-        writer.submit(row)
-        return outcome_of(row, None)
+        try:
+            writer.submit(row)
+            return outcome_of(row, None)
+        except WriterBacklogged:
+            pass  # store in-line: it succeeds, or fails loudly if the database is down
     return store_check(session, site.id, fields, verdict, model.version, via)

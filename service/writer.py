@@ -26,13 +26,24 @@ log = logging.getLogger(__name__)
 _INSERT = insert(Check)
 
 
+class WriterBacklogged(Exception):
+    """Too many checks wait to be stored (the database is down or too slow): store in-line."""
+
+
 class CheckWriter:
     """A background thread that inserts queued check rows in batches."""
 
-    def __init__(self, engine: Engine, max_rows: int = 500, retry_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        max_rows: int = 500,
+        retry_seconds: float = 1.0,
+        max_pending: int = 10_000,
+    ) -> None:
         self.engine = engine
         self.max_rows = max_rows
         self.retry_seconds = retry_seconds
+        self.max_pending = max_pending
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._done = threading.Condition()
         self._submitted = 0
@@ -42,9 +53,15 @@ class CheckWriter:
         self._closed = False
 
     def submit(self, row: dict[str, Any]) -> None:
-        """Hand over one row to store."""
+        """Hand over one row to store.
+
+        :raises WriterBacklogged: when max_pending rows already wait; memory must not grow
+            without bound while the database is away.
+        """
         self._ensure_thread()
         with self._done:
+            if self._submitted - self._written >= self.max_pending:
+                raise WriterBacklogged(f"{self.max_pending} checks wait to be stored")
             self._submitted += 1
         self._queue.put(row)
 

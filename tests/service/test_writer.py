@@ -6,6 +6,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -16,7 +17,7 @@ from service.checking import Verdict, check_row
 from service.db import get_session
 from service.models import Check
 from service.settings import Settings
-from service.writer import CheckWriter
+from service.writer import CheckWriter, WriterBacklogged
 from tests.service.conftest import Persona
 
 
@@ -148,3 +149,28 @@ def test_a_deferred_explanation_from_another_model_says_it_is_unavailable(
     ).json
     assert shown is not None
     assert "20200101-000000-deadbeef" in shown["explanation"]["unavailable"]
+
+
+def test_a_full_backlog_refuses_rows_and_checks_are_then_stored_in_line(
+    settings: Settings, alice: Persona, app: Flask
+) -> None:
+    behind = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
+    )
+    writer = CheckWriter(behind.extensions["spamward.engine"], max_pending=0)
+    behind.extensions["spamward.writer"] = writer
+    with pytest.raises(WriterBacklogged):
+        writer.submit(_rows(alice.site_id, 1)[0])
+    answer = behind.test_client().post(
+        "/1.1/comment-check",
+        data={
+            "api_key": alice.key,
+            "blog": alice.url,
+            "user_ip": "192.0.2.1",
+            "comment_content": "Stored in-line",
+        },
+    )
+    behind.extensions["spamward.engine"].dispose()
+    with app.app_context():
+        stored = get_session().scalars(select(Check.guid)).all()
+    assert stored == [answer.headers["X-akismet-guid"]]
