@@ -39,34 +39,26 @@ class Settings:
     write_behind: bool = True
 
 
-def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise ConfigError(f"{PREFIX}{name}: expected a positive whole number, got {raw!r}")
-    return value
+def _number(
+    convert: Callable[[str], float], low: float, high: float, expected: str
+) -> Callable[[str, str], Any]:
+    """A parser for numbers in [low, high]; `expected` names the form in the error."""
+
+    def parse(name: str, raw: str) -> Any:
+        try:
+            value = convert(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise ConfigError(f"{PREFIX}{name}: expected {expected}, got {raw!r}")
+        return value
+
+    return parse
 
 
-def _probability(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{PREFIX}{name}: expected a number from 0 to 1, got {raw!r}")
-    return value
-
-
-def _seconds(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.0 <= value <= 3600.0:
-        raise ConfigError(f"{PREFIX}{name}: expected seconds from 0 to 3600, got {raw!r}")
-    return value
+_positive_int = _number(int, 1, float("inf"), "a positive whole number")
+_probability = _number(float, 0.0, 1.0, "a number from 0 to 1")
+_seconds = _number(float, 0.0, 3600.0, "seconds from 0 to 3600")
 
 
 def _flag(name: str, raw: str) -> bool:

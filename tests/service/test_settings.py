@@ -44,6 +44,9 @@ def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
         ("SPAMWARD_DATABASE_URL", "mysql://x", "sqlite:///PATH"),
         ("SPAMWARD_MODEL_DIR", "/nonexistent", "card.json"),
         ("SPAMWARD_SPAM_THRESHOLD", "1.5", "from 0 to 1"),
+        ("SPAMWARD_SPAM_THRESHOLD", "nan", "from 0 to 1"),
+        ("SPAMWARD_SITE_CACHE_SECONDS", "-1", "seconds from 0 to 3600"),
+        ("SPAMWARD_WRITE_BEHIND", "maybe", "true or false"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_expected_form(
