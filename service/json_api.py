@@ -27,13 +27,13 @@ from service.checking import (
     decide,
     explanation_of,
     label_check,
-    rule_specs,
+    thresholds_for,
 )
-from service.context import get_model, get_settings
+from service.context import get_model, get_settings, get_site_cache
 from service.db import get_session
 from service.errors import json_error
-from service.models import Check, Label, LabelSource, Site, utc_now
-from service.sites import site_for_key, site_thresholds
+from service.models import Check, Label, LabelSource, utc_now
+from service.sites import CachedSite
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -77,7 +77,7 @@ def authorized(view: Callable[P, Response]) -> Callable[P, Response]:
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return _unauthorized("malformed Authorization header: send Authorization: Bearer <key>")
-        site = site_for_key(get_session(), key.strip())
+        site = get_site_cache().lookup(get_session(), key.strip())
         if site is None:
             return _unauthorized("invalid API key")
         g.site = site
@@ -86,9 +86,9 @@ def authorized(view: Callable[P, Response]) -> Callable[P, Response]:
     return wrapper
 
 
-def current_site() -> Site:
+def current_site() -> CachedSite:
     """The site whose key authorized this request."""
-    site: Site = g.site
+    site: CachedSite = g.site
     return site
 
 
@@ -250,8 +250,8 @@ def check_comments() -> Response:
     explain = _explain_param()
     batch = _read_batch(read_json())
     session, site, model = get_session(), current_site(), get_model()
-    rules = rule_specs(session, site)
-    thresholds = site_thresholds(site) or get_settings().thresholds
+    rules = list(site.rules)
+    thresholds = thresholds_for(site, get_settings().thresholds)
     scorer = model if explain else cast(SpamModel, _Unexplained(model))
     verdicts = [decide(scorer, fields, rules, thresholds) for fields in batch]
     created = utc_now()

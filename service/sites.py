@@ -51,11 +51,6 @@ def find_site(session: Session, ref: str) -> Site:
     return site
 
 
-def site_for_key(session: Session, key: str) -> Site | None:
-    """The site a key belongs to, or None."""
-    return session.scalar(select(Site).where(Site.key_hash == hash_key(key))) if key else None
-
-
 @dataclass(frozen=True)
 class CachedSite:
     """What checking needs of a site, cached per process for a few seconds."""
