@@ -55,7 +55,6 @@ class _CompiledVectorizer:
 
     name: str
     column: int
-    analyzer: Callable[[str], list[str]]
     # The vocabulary indices of a document's known tokens, one per occurrence.
     token_ids: Callable[[str], list[int]]
     # For char n-grams: the indices of one word's known n-grams (cached).
@@ -67,7 +66,6 @@ class _CompiledVectorizer:
     sublinear_tf: bool
     binary: bool
     l2_norm: bool
-    char_wb: bool
 
     def _tf(self, count: int) -> float:
         if self.binary:
@@ -202,7 +200,6 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
     return _CompiledVectorizer(
         name=name,
         column=column,
-        analyzer=analyzer,
         token_ids=_token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None),
         word_ids=word_ids,
         tokens=tokens,
@@ -212,7 +209,6 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
         sublinear_tf=bool(vectorizer.sublinear_tf),
         binary=bool(vectorizer.binary),
         l2_norm=vectorizer.norm == "l2",
-        char_wb=char_wb,
     )
 
 
