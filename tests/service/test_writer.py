@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -40,6 +41,26 @@ def _count(app: Flask) -> int:
         return int(get_session().scalar(select(func.count()).select_from(Check)) or 0)
 
 
+def _form(persona: Persona, text: str) -> dict[str, str]:
+    """A comment-check form for one comment of `persona`'s site."""
+    return {
+        "api_key": persona.key,
+        "blog": persona.url,
+        "user_ip": "192.0.2.1",
+        "comment_content": text,
+    }
+
+
+@pytest.fixture
+def behind(settings: Settings) -> Iterator[Flask]:
+    """A second app on the same database, storing checks write-behind."""
+    app = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
+    )
+    yield app
+    app.extensions["spamward.engine"].dispose()
+
+
 def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Persona) -> None:
     writer = CheckWriter(app.extensions["spamward.engine"], max_rows=7)
     for row in _rows(alice.site_id, 100):
@@ -59,48 +80,30 @@ def test_a_row_the_database_refuses_is_dropped_alone(app: Flask, alice: Persona)
 
 
 def test_comment_check_with_write_behind_stores_every_answered_check(
-    settings: Settings, alice: Persona, app: Flask
+    behind: Flask, alice: Persona, app: Flask
 ) -> None:
-    behind = create_app(
-        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
-    )
     client = behind.test_client()
     guids = []
     for n in range(30):
         answer = client.post(
             "/1.1/comment-check",
-            data={
-                "api_key": alice.key,
-                "blog": alice.url,
-                "user_ip": "192.0.2.1",
-                "comment_content": f"Lovely recipe, thanks {n}",
-            },
+            data=_form(alice, f"Lovely recipe, thanks {n}"),
         )
         guids.append(answer.headers["X-akismet-guid"])
     behind.extensions["spamward.writer"].close()
     with app.app_context():
         stored = set(get_session().scalars(select(Check.guid)))
-    behind.extensions["spamward.engine"].dispose()
     assert stored == set(guids)
 
 
 def test_submit_spam_finds_a_check_still_queued_in_this_process(
-    settings: Settings, alice: Persona, app: Flask
+    behind: Flask, alice: Persona, app: Flask
 ) -> None:
-    behind = create_app(
-        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
-    )
     client = behind.test_client()
-    form = {
-        "api_key": alice.key,
-        "blog": alice.url,
-        "user_ip": "192.0.2.1",
-        "comment_content": f"Totally normal comment {uuid.uuid4()}",
-    }
+    form = _form(alice, f"Totally normal comment {uuid.uuid4()}")
     guid = client.post("/1.1/comment-check", data=form).headers["X-akismet-guid"]
     assert client.post("/1.1/submit-spam", data=form).text.startswith("Thanks")
     behind.extensions["spamward.writer"].close()
-    behind.extensions["spamward.engine"].dispose()
     with app.app_context():
         checks = get_session().scalars(select(Check)).all()
     assert [(c.guid, c.label) for c in checks] == [(guid, "spam")]
@@ -109,12 +112,7 @@ def test_submit_spam_finds_a_check_still_queued_in_this_process(
 def test_akismet_checks_defer_their_explanation_until_read(
     client: FlaskClient, alice: Persona, app: Flask
 ) -> None:
-    form = {
-        "api_key": alice.key,
-        "blog": alice.url,
-        "user_ip": "192.0.2.1",
-        "comment_content": "Buy cheap viagra now http://pills.example.shop",
-    }
+    form = _form(alice, "Buy cheap viagra now http://pills.example.shop")
     client.post("/1.1/comment-check", data=form)
     with app.app_context():
         check = get_session().scalars(select(Check)).one()
@@ -131,12 +129,7 @@ def test_akismet_checks_defer_their_explanation_until_read(
 def test_a_deferred_explanation_from_another_model_says_it_is_unavailable(
     client: FlaskClient, alice: Persona, app: Flask
 ) -> None:
-    form = {
-        "api_key": alice.key,
-        "blog": alice.url,
-        "user_ip": "192.0.2.1",
-        "comment_content": "Nice post",
-    }
+    form = _form(alice, "Nice post")
     client.post("/1.1/comment-check", data=form)
     with app.app_context():
         session = get_session()
@@ -152,25 +145,16 @@ def test_a_deferred_explanation_from_another_model_says_it_is_unavailable(
 
 
 def test_a_full_backlog_refuses_rows_and_checks_are_then_stored_in_line(
-    settings: Settings, alice: Persona, app: Flask
+    behind: Flask, alice: Persona, app: Flask
 ) -> None:
-    behind = create_app(
-        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
-    )
     writer = CheckWriter(behind.extensions["spamward.engine"], max_pending=0)
     behind.extensions["spamward.writer"] = writer
     with pytest.raises(WriterBacklogged):
         writer.submit(_rows(alice.site_id, 1)[0])
     answer = behind.test_client().post(
         "/1.1/comment-check",
-        data={
-            "api_key": alice.key,
-            "blog": alice.url,
-            "user_ip": "192.0.2.1",
-            "comment_content": "Stored in-line",
-        },
+        data=_form(alice, "Stored in-line"),
     )
-    behind.extensions["spamward.engine"].dispose()
     with app.app_context():
         stored = get_session().scalars(select(Check.guid)).all()
     assert stored == [answer.headers["X-akismet-guid"]]
