@@ -6,8 +6,24 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Checks waiting for a moderator: flagged, not discarded, not labelled, not deleted.
+_QUEUE_WHERE = (
+    "decision IN ('unsure', 'spam') AND NOT discard AND label IS NULL AND deleted_at IS NULL"
+)
 
 
 def utc_now() -> datetime:
@@ -65,6 +81,9 @@ class Site(Base):
     unsure_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     spam_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
     discard_threshold: Mapped[float | None] = mapped_column(Float, nullable=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # Kept as given: the service needs it to sign each webhook with HMAC-SHA256.
+    webhook_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class Rule(Base):
@@ -87,6 +106,13 @@ class Check(Base):
     __table_args__ = (
         Index("ix_checks_site_created", "site_id", "created_at"),
         Index("ix_checks_decision_created", "decision", "created_at"),
+        # The moderation queue: newest unreviewed unsure/spam checks (partial on both databases).
+        Index(
+            "ix_checks_queue",
+            "created_at",
+            sqlite_where=text(_QUEUE_WHERE),
+            postgresql_where=text(_QUEUE_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,3 +133,89 @@ class Check(Base):
     label: Mapped[str | None] = mapped_column(String(10), nullable=True)
     label_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
     labelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    labelled_by: Mapped[str | None] = mapped_column(String(100), nullable=True)  # moderator name
+    # A moderator's "delete": out of the queue, no label, still counted and audited.
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Role(StrEnum):
+    """What a user may do: moderators review the queue, admins also manage models and sites."""
+
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Action(StrEnum):
+    """What a moderator did to a check; `undo` reverts that moderator's earlier action."""
+
+    APPROVE = "approve"  # labels the check ham
+    SPAM = "spam"  # labels the check spam
+    DELETE = "delete"  # removes it from the queue without a label
+    UNDO = "undo"
+
+
+class User(Base):
+    """A person who signs in to the moderation pages."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class UserSite(Base):
+    """Limits a moderator to some sites; a moderator with no rows here sees every site."""
+
+    __tablename__ = "user_sites"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    site_id: Mapped[int] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Decision(Base):
+    """The audit log: one row per moderator action, never edited, never deleted by the UI."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    check_id: Mapped[int] = mapped_column(ForeignKey("checks.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    user_name: Mapped[str] = mapped_column(String(100))  # kept when the user is removed
+    action: Mapped[str] = mapped_column(String(10))
+    # The check's label and deleted flag before this action, so an undo can restore them.
+    previous_label: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    previous_label_source: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    previous_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    undone_by: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the undo's decision id
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class WebhookEvent(Base):
+    """An outbox row: one signed POST owed to a site, kept until delivered or given up."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    check_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checks.id", ondelete="SET NULL"), nullable=True
+    )
+    payload: Mapped[str] = mapped_column(Text)  # the exact JSON body that is signed and sent
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
