@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from model import DEFAULT_MODEL_DIR
 from service import create_app
 from service.db import get_session
+from service.models import Base
 from service.settings import Settings
 from service.sites import add_site
 
@@ -60,7 +61,8 @@ def _empty_postgres(url: str) -> None:
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(text("TRUNCATE sites, rules, checks RESTART IDENTITY CASCADE"))
+        tables = ", ".join(table.name for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
