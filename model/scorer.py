@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -49,36 +50,80 @@ class Explanation:
         }
 
 
+def _unique_counts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`np.unique(ids, return_counts=True)` for a non-empty array, without its fixed overhead."""
+    ordered = np.sort(ids)
+    starts = np.empty(ordered.size, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    return ordered[first], np.diff(first, append=ordered.size)
+
+
+# Below this many tokens a plain Python loop beats array operations' fixed cost.
+_ARRAY_MIN_TOKENS = 160
+TokenIds = list[int] | np.ndarray
+
+
 @dataclass(frozen=True)
 class _CompiledVectorizer:
-    """One fitted vectorizer reduced to what scoring needs."""
+    """One fitted vectorizer reduced to what scoring needs.
+
+    Long token lists (a comment's char n-grams) are scored with array operations, short ones
+    (its words, its signals) with plain Python, which is faster at that size.
+    """
 
     name: str
     column: int
     # The vocabulary indices of a document's known tokens, one per occurrence.
-    token_ids: Callable[[str], list[int]]
+    token_ids: Callable[[str], TokenIds]
     # For char n-grams: the indices of one word's known n-grams (cached).
     word_ids: Callable[[str], tuple[int, ...]] | None
     tokens: list[str]
-    idf: list[float]
     weights: list[float]  # idf * coefficient
     idf_squared: list[float]
+    weight_array: np.ndarray
+    idf_squared_array: np.ndarray
     sublinear_tf: bool
     binary: bool
     l2_norm: bool
 
     def _tf(self, count: int) -> float:
-        if self.binary:
+        if self.binary or count == 1:
             return 1.0
         return math.log(count) + 1.0 if self.sublinear_tf else float(count)
 
-    def logit(self, document: str) -> float:
-        """Return this vectorizer's part of the log-odds (the hot path, kept tight)."""
+    def _tf_array(self, counts: np.ndarray) -> np.ndarray:
+        if self.binary:
+            return np.ones(counts.shape)
+        return np.log(counts) + 1.0 if self.sublinear_tf else counts.astype(np.float64)
+
+    def _array_terms(self, ids: TokenIds) -> tuple[np.ndarray, np.ndarray, float]:
+        """Distinct token ids, their weighted tf and the norm, by array operations."""
+        unique, counts = _unique_counts(np.asarray(ids))
+        tf = self._tf_array(counts)
+        squares = float((tf * tf) @ self.idf_squared_array[unique])
+        return unique, tf * self.weight_array[unique], self._norm(squares)
+
+    def _small_terms(self, ids: TokenIds) -> tuple[list[int], list[float], float]:
+        """Distinct token ids, their weighted tf and the norm, in plain Python."""
+        weights, squares_of = self.weights, self.idf_squared
+        indices: list[int] = []
+        values: list[float] = []
+        squares = 0.0
+        for index, count in Counter(ids.tolist() if isinstance(ids, np.ndarray) else ids).items():
+            tf = self._tf(count)
+            indices.append(index)
+            values.append(tf * weights[index])
+            squares += tf * tf * squares_of[index]
+        return indices, values, self._norm(squares)
+
+    def _small_logit(self, ids: TokenIds) -> tuple[float, float]:
+        """The dot product and squared norm in plain Python (the common case, kept tight)."""
         weights, squares_of = self.weights, self.idf_squared
         ones = self.binary
-        dot = 0.0
-        squares = 0.0
-        for index, count in Counter(self.token_ids(document)).items():
+        dot = squares = 0.0
+        for index, count in Counter(ids.tolist() if isinstance(ids, np.ndarray) else ids).items():
             if count == 1 or ones:
                 dot += weights[index]
                 squares += squares_of[index]
@@ -86,23 +131,33 @@ class _CompiledVectorizer:
                 tf = self._tf(count)
                 dot += tf * weights[index]
                 squares += tf * tf * squares_of[index]
-        if not self.l2_norm:
-            return dot
-        return dot / math.sqrt(squares) if squares else 0.0
+        return dot, squares
+
+    def _norm(self, squares: float) -> float:
+        return math.sqrt(squares) if self.l2_norm else 1.0
+
+    def logit(self, document: str) -> float:
+        """Return this vectorizer's part of the log-odds (the hot path, kept tight)."""
+        ids = self.token_ids(document)
+        if len(ids) >= _ARRAY_MIN_TOKENS:
+            _, terms, norm = self._array_terms(ids)
+            dot = float(terms.sum())
+        else:
+            dot, squares = self._small_logit(ids)
+            norm = self._norm(squares)
+        return dot / norm if norm else 0.0
 
     def contributions(self, document: str) -> dict[int, float]:
         """Return each known token's contribution to the log-odds, by vocabulary index."""
-        weights, squares_of = self.weights, self.idf_squared
-        values: dict[int, float] = {}
-        squares = 0.0
-        for index, count in Counter(self.token_ids(document)).items():
-            tf = 1.0 if count == 1 else self._tf(count)
-            values[index] = tf * weights[index]
-            squares += tf * tf * squares_of[index]
-        norm = math.sqrt(squares) if self.l2_norm else 1.0
-        if norm == 0.0:
+        ids = self.token_ids(document)
+        if len(ids) >= _ARRAY_MIN_TOKENS:
+            unique, terms, norm = self._array_terms(ids)
+            indices, values = unique.tolist(), terms.tolist()
+        else:
+            indices, values, norm = self._small_terms(ids)
+        if not norm:
             return {}
-        return {index: value / norm for index, value in values.items()}
+        return {index: value / norm for index, value in zip(indices, values, strict=True)}
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
@@ -133,6 +188,23 @@ def char_wb_analyzer(ngram_range: tuple[int, int], lowercase: bool) -> Callable[
     return analyze
 
 
+def word_analyzer(
+    token_pattern: str, ngram_range: tuple[int, int], lowercase: bool
+) -> Callable[[str], list[str]]:
+    """Return a faster equivalent of scikit-learn's `word` analyzer (plain settings only)."""
+    tokenize = re.compile(token_pattern).findall
+    low, high = ngram_range
+
+    def analyze(document: str) -> list[str]:
+        words: list[str] = tokenize(document.lower() if lowercase else document)
+        grams = list(words) if low == 1 else []
+        for n in range(max(low, 2), min(high, len(words)) + 1):
+            grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        return grams
+
+    return analyze
+
+
 def _is_plain(vectorizer: Any) -> bool:
     return bool(
         vectorizer.preprocessor is None
@@ -142,15 +214,27 @@ def _is_plain(vectorizer: Any) -> bool:
     )
 
 
+def _is_plain_words(vectorizer: Any) -> bool:
+    return bool(
+        vectorizer.analyzer == "word"
+        and _is_plain(vectorizer)
+        and vectorizer.tokenizer is None
+        and vectorizer.stop_words is None
+    )
+
+
 def _analyzer(vectorizer: Any) -> Callable[[str], list[str]]:
     if vectorizer.analyzer == "char_wb" and _is_plain(vectorizer):
         return char_wb_analyzer(vectorizer.ngram_range, vectorizer.lowercase)
+    if _is_plain_words(vectorizer):
+        return word_analyzer(vectorizer.token_pattern, vectorizer.ngram_range, vectorizer.lowercase)
     analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
     return analyzer
 
 
 # Words seen recently, per char vectorizer: most comments reuse common words.
 _WORD_CACHE_SIZE = 50_000
+_NO_IDS = np.empty(0, dtype=np.intp)
 
 
 def _word_ids(
@@ -170,18 +254,21 @@ def _token_ids(
     analyzer: Callable[[str], list[str]],
     vocabulary: dict[str, int],
     word_ids: Callable[[str], tuple[int, ...]] | None,
-) -> Callable[[str], list[int]]:
+) -> Callable[[str], TokenIds]:
     """Map a document to the vocabulary indices of its known tokens."""
     if word_ids is None:
         get = vocabulary.get
+
         return lambda document: [i for i in map(get, analyzer(document)) if i is not None]
 
-    def ids(document: str) -> list[int]:
+    @functools.lru_cache(maxsize=_WORD_CACHE_SIZE)
+    def word_array(word: str) -> np.ndarray:
+        return np.array(word_ids(word), dtype=np.intp)
+
+    def ids(document: str) -> np.ndarray:
         # char_wb n-grams never cross a word boundary, so a document is the sum of its words.
-        found: list[int] = []
-        for word in document.split():
-            found.extend(word_ids(word))
-        return found
+        words = document.split()
+        return np.concatenate([word_array(w) for w in words]) if words else _NO_IDS
 
     return ids
 
@@ -194,6 +281,8 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
     tokens = [""] * len(vocabulary)
     for token, index in vocabulary.items():
         tokens[index] = token
+    weights = np.array(idf) * np.asarray(coef, dtype=np.float64)
+    idf_squared = np.array(idf) ** 2
     analyzer = _analyzer(vectorizer)
     char_wb = vectorizer.analyzer == "char_wb"
     word_ids = _word_ids(analyzer, vocabulary) if char_wb else None
@@ -203,9 +292,10 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
         token_ids=_token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None),
         word_ids=word_ids,
         tokens=tokens,
-        idf=idf,
-        weights=[i * float(c) for i, c in zip(idf, coef, strict=True)],
-        idf_squared=[i * i for i in idf],
+        weights=weights.tolist(),
+        idf_squared=idf_squared.tolist(),
+        weight_array=weights,
+        idf_squared_array=idf_squared,
         sublinear_tf=bool(vectorizer.sublinear_tf),
         binary=bool(vectorizer.binary),
         l2_norm=vectorizer.norm == "l2",
