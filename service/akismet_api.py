@@ -95,8 +95,8 @@ def _key_from(form: Mapping[str, str]) -> str:
     return key.strip()
 
 
-def _site(session: Session, form: Mapping[str, str]) -> CachedSite | None:
-    return get_site_cache().lookup(session, _key_from(form))
+def _site(form: Mapping[str, str]) -> CachedSite | None:
+    return get_site_cache().lookup(get_session, _key_from(form))
 
 
 def _comment_fields(form: Mapping[str, str]) -> dict[str, str]:
@@ -133,26 +133,25 @@ def _bad_request(exc: BadRequest) -> Response:
 def verify_key() -> Response:
     """`valid` for a known key, `invalid` otherwise."""
     form = read_form()
-    if _site(get_session(), form) is None:
+    if _site(form) is None:
         return akismet_error(
             "Invalid API key. Check the key or create one with `spamward sites add`."
         )
     return _text("valid")
 
 
-def _comment_request() -> tuple[Session, CachedSite, dict[str, str]] | Response:
+def _comment_request() -> tuple[CachedSite, dict[str, str]] | Response:
     """Read and check a comment-check or submit form: the site and the fields to store,
     or the Akismet error to answer with."""
     form = read_form()
-    session = get_session()
-    site = _site(session, form)
+    site = _site(form)
     if site is None:
         return akismet_error("Invalid API key.")
     missing = _missing(form)
     if missing:
         return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
     _check_limits(form)
-    return session, site, _comment_fields(form)
+    return site, _comment_fields(form)
 
 
 @bp.post("/1.1/comment-check")
@@ -161,11 +160,11 @@ def comment_check() -> Response:
     parsed = _comment_request()
     if isinstance(parsed, Response):
         return parsed
-    session, site, fields = parsed
+    site, fields = parsed
     settings = get_settings()
     # The answer carries no explanation: it is computed when someone reads the check.
     outcome = check_and_store(
-        session,
+        get_session,
         site,
         fields,
         "akismet",
@@ -187,7 +186,8 @@ def _submit(label: Label) -> Response:
     parsed = _comment_request()
     if isinstance(parsed, Response):
         return parsed
-    session, site, fields = parsed
+    site, fields = parsed
+    session = get_session()
     guid = fields.get("guid", "") or request.headers.get("X-akismet-guid", "")
     flush_writes()  # the check may still be queued in this process
     check = find_check_for_feedback(session, site, fields, guid)
@@ -195,7 +195,7 @@ def _submit(label: Label) -> Response:
         # Feedback on a comment never checked here: store it so that it can still train.
         settings = get_settings()
         outcome = check_and_store(
-            session, site, fields, "akismet", get_model(), settings.thresholds
+            get_session, site, fields, "akismet", get_model(), settings.thresholds
         )
         check = session.get(Check, outcome.id)
     if check is not None:
@@ -264,7 +264,7 @@ def usage_limit() -> Response:
     """This key's usage this month; Spamward sets no limit."""
     form = read_form()
     session = get_session()
-    site = _site(session, form)
+    site = _site(form)
     if site is None:
         return akismet_error("Invalid API key.")
     start, end = _month_bounds(datetime.now(UTC).strftime("%Y-%m"))
@@ -278,7 +278,7 @@ def key_sites() -> Response:
     """The key's site with its counts for a month, as JSON (default) or CSV."""
     form = read_form()
     session = get_session()
-    site = _site(session, form)
+    site = _site(form)
     if site is None:
         return akismet_error("Invalid API key.")
     month = form.get("month") or datetime.now(UTC).strftime("%Y-%m")

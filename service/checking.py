@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -144,6 +145,17 @@ def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
     return [RuleSpec(r.list, r.field, r.value) for r in site_rules(session, site.id)]
 
 
+def new_guid() -> str:
+    """A random (version 4) UUID, as Akismet's X-akismet-guid.
+
+    Drawn from `random`, not `os.urandom`: the guid is an identifier, not a secret (feedback
+    by guid only reaches the sending site's own checks), and urandom releases the GIL on every
+    call, handing it to the writer thread mid-request. `random` is reseeded in each forked
+    worker, so workers do not repeat each other's guids.
+    """
+    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+
+
 def check_row(
     site_id: int,
     fields: Mapping[str, str],
@@ -154,7 +166,7 @@ def check_row(
 ) -> dict[str, Any]:
     """The `checks` row of one answered comment (with a fresh guid)."""
     return {
-        "guid": str(uuid.uuid4()),
+        "guid": new_guid(),
         "site_id": site_id,
         "created_at": created_at or utc_now(),
         "via": via,
@@ -223,7 +235,7 @@ def label_check(session: Session, check: Check, label: Label, source: LabelSourc
 
 
 def check_and_store(
-    session: Session,
+    sessions: Callable[[], Session],
     site: Site | CachedSite,
     fields: Mapping[str, str],
     via: str,
@@ -235,9 +247,10 @@ def check_and_store(
     """Decide one comment for a site (cached or loaded) and store the check.
 
     With a writer the row is stored in the background and the outcome's id is None; without
-    `explain` the explanation is computed when the check is read.
+    `explain` the explanation is computed when the check is read. `sessions` gives the session
+    to use, opened only when needed (a queued row with a cached site needs none).
     """
-    rules = list(site.rules) if isinstance(site, CachedSite) else rule_specs(session, site)
+    rules = list(site.rules) if isinstance(site, CachedSite) else rule_specs(sessions(), site)
     verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds), explain)
     if writer is not None:
         row = check_row(site.id, fields, verdict, model.version, via)
@@ -246,4 +259,4 @@ def check_and_store(
             return outcome_of(row, None)
         except WriterBacklogged:
             pass  # store in-line: it succeeds, or fails loudly if the database is down
-    return store_check(session, site.id, fields, verdict, model.version, via)
+    return store_check(sessions(), site.id, fields, verdict, model.version, via)

@@ -77,7 +77,7 @@ def authorized(view: Callable[P, Response]) -> Callable[P, Response]:
         scheme, _, key = header.partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return _unauthorized("malformed Authorization header: send Authorization: Bearer <key>")
-        site = get_site_cache().lookup(get_session(), key.strip())
+        site = get_site_cache().lookup(get_session, key.strip())
         if site is None:
             return _unauthorized("invalid API key")
         g.site = site
@@ -186,7 +186,7 @@ def check_comment() -> Response:
     """Check one comment, store the check, and return the verdict."""
     fields = read_comment(read_json())
     outcome = check_and_store(
-        get_session(), current_site(), fields, VIA, get_model(), get_settings().thresholds
+        get_session, current_site(), fields, VIA, get_model(), get_settings().thresholds
     )
     return jsonify(outcome.as_dict())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -72,8 +73,11 @@ class SiteCache:
         self._entries: dict[str, tuple[float, CachedSite | None]] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, session: Session, key: str) -> CachedSite | None:
-        """The cached site for a key, loading it when absent or stale."""
+    def lookup(self, sessions: Callable[[], Session], key: str) -> CachedSite | None:
+        """The cached site for a key, loading it when absent or stale.
+
+        `sessions` gives the session to load with; a cache hit opens none.
+        """
         if not key:
             return None
         digest = hash_key(key)
@@ -82,6 +86,7 @@ class SiteCache:
             entry = self._entries.get(digest)
         if entry is not None and now - entry[0] < self.ttl:
             return entry[1]
+        session = sessions()
         site = session.scalar(select(Site).where(Site.key_hash == digest))
         cached = (
             None
