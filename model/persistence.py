@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import os
 import platform
 import tempfile
@@ -134,23 +135,31 @@ def _minor(version: str) -> tuple[str, ...]:
     return tuple(version.split(".")[:2])
 
 
-def check_loadable(card: ModelCard, folder: Path) -> Path:
-    """Check the card's versions and the artifact's sha256; return the artifact's path.
+def check_compatible(card: ModelCard, origin: str) -> None:
+    """Check that this install can load what the card describes.
 
-    :raises ModelVersionError, ModelNotFoundError, ModelIntegrityError: as named.
+    :raises ModelVersionError: another scikit-learn minor version or feature version.
     """
     made_with = card.environment.get("scikit-learn", "?")
     if _minor(made_with) != _minor(sklearn.__version__):
         raise ModelVersionError(
-            f"{folder / CARD_FILE}: made with scikit-learn {made_with}, "
+            f"{origin}: made with scikit-learn {made_with}, "
             f"this install has {sklearn.__version__}; retrain, or install scikit-learn "
             f"{'.'.join(_minor(made_with))}.x"
         )
     if card.feature_version != FEATURE_VERSION:
         raise ModelVersionError(
-            f"{folder / CARD_FILE}: expected feature version {FEATURE_VERSION}, "
+            f"{origin}: expected feature version {FEATURE_VERSION}, "
             f"found {card.feature_version}; retrain the model"
         )
+
+
+def check_loadable(card: ModelCard, folder: Path) -> Path:
+    """Check the card's versions and the artifact's sha256; return the artifact's path.
+
+    :raises ModelVersionError, ModelNotFoundError, ModelIntegrityError: as named.
+    """
+    check_compatible(card, str(folder / CARD_FILE))
     if Path(card.artifact_file).name != card.artifact_file or card.artifact_file.startswith("."):
         raise ModelIntegrityError(
             f"{folder / CARD_FILE}: artifact must be a file name inside the model folder, "
@@ -167,14 +176,31 @@ def check_loadable(card: ModelCard, folder: Path) -> Path:
     return artifact
 
 
+def _unpickle(source: Any, origin: str) -> Any:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        try:
+            return joblib.load(source)
+        except InconsistentVersionWarning as exc:
+            raise ModelVersionError(f"{origin}: {exc}") from exc
+
+
+def load_pipeline_bytes(card: ModelCard, artifact: bytes, origin: str) -> Any:
+    """Load a pipeline from artifact bytes (a model registry's copy) after every check passes.
+
+    :raises ModelVersionError, ModelIntegrityError: as named; nothing is unpickled then.
+    """
+    check_compatible(card, origin)
+    found = hashlib.sha256(artifact).hexdigest()
+    if found != card.artifact_sha256:
+        raise ModelIntegrityError(
+            f"{origin}: sha256 mismatch: expected {card.artifact_sha256}, found {found}"
+        )
+    return _unpickle(io.BytesIO(artifact), origin)
+
+
 def load_pipeline(folder: Path) -> tuple[Any, ModelCard]:
     """Load the pipeline and card from a trusted model folder, after every check passes."""
     card = read_card(folder)
     artifact = check_loadable(card, folder)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", InconsistentVersionWarning)
-        try:
-            pipeline = joblib.load(artifact)
-        except InconsistentVersionWarning as exc:
-            raise ModelVersionError(f"{artifact}: {exc}") from exc
-    return pipeline, card
+    return _unpickle(artifact, str(artifact)), card

@@ -10,7 +10,7 @@ from typing import Any
 from model.card import ModelCard
 from model.decision import Decision, Thresholds, decide
 from model.features import Comment, comments_to_matrix
-from model.persistence import load_pipeline
+from model.persistence import load_pipeline, load_pipeline_bytes
 from model.scorer import Explanation, FastScorer
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
@@ -50,6 +50,11 @@ class SpamModel:
         """Load and verify the model in `folder` (the shipped default when not given)."""
         pipeline, card = load_pipeline(folder)
         return cls(pipeline, card)
+
+    @classmethod
+    def from_bytes(cls, card: ModelCard, artifact: bytes, origin: str) -> SpamModel:
+        """Load a model from a registry's copy of its artifact, verified against its card."""
+        return cls(load_pipeline_bytes(card, artifact, origin), card)
 
     @property
     def version(self) -> str:

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import Engine
 
-from model import ModelError, SpamModel
+from model import ModelError
 from service import db, errors
+from service.registry import ModelHolder
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
 from service.writer import CheckWriter
@@ -35,23 +37,26 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.extensions["spamward.settings"] = settings
-    app.extensions["spamward.model"] = _load_model(settings)
     app.extensions["spamward.sites"] = SiteCache(settings.site_cache_seconds)
     engine = db.make_engine(settings.database_url)
     if settings.database_url.startswith("sqlite") and not db.is_current(engine):
         db.upgrade(engine)  # SQLite needs no operator step; PostgreSQL: `spamward db upgrade`
     db.init_app(app, engine)
+    app.extensions["spamward.models"] = _load_model(engine, settings)
     app.extensions["spamward.writer"] = CheckWriter(engine) if settings.write_behind else None
     _register_blueprints(app)
     errors.init_app(app)
     return app
 
 
-def _load_model(settings: Settings) -> SpamModel:
+def _load_model(engine: Engine, settings: Settings) -> ModelHolder:
+    """The registry's champion, else the model folder's (the shipped model by default)."""
+    holder = ModelHolder(engine, settings.model_dir, settings.model_poll_seconds)
     try:
-        return SpamModel.load(settings.model_dir)
+        holder.start()
     except ModelError as exc:
         raise ConfigError(f"cannot load the model: {exc}") from exc
+    return holder
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from model import SpamModel
+from service.registry import ModelHolder
 from service.settings import Settings
 from service.sites import SiteCache
 from service.writer import CheckWriter
@@ -36,6 +37,12 @@ def flush_writes() -> None:
 
 
 def get_model() -> SpamModel:
-    """The app's loaded model."""
-    model: SpamModel = current_app.extensions["spamward.model"]
-    return model
+    """The model to answer this request with (the registry's champion, once it has one)."""
+    holder: ModelHolder = current_app.extensions["spamward.models"]
+    return holder.get()
+
+
+def get_model_holder() -> ModelHolder:
+    """The app's holder of the served model (to switch models)."""
+    holder: ModelHolder = current_app.extensions["spamward.models"]
+    return holder

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     text,
@@ -219,3 +220,37 @@ class WebhookEvent(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class ModelVersion(Base):
+    """A trained model in the registry: its card and artifact bytes, verified before loading.
+
+    The artifact lives in the database so that every instance sharing it can load any version.
+    """
+
+    __tablename__ = "model_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    card: Mapped[str] = mapped_column(Text)  # card.json as written
+    artifact: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    origin: Mapped[str] = mapped_column(String(20))  # shipped, import or retrain
+    # The gate's verdict and figures when a retraining produced it (null otherwise).
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
+
+
+class Promotion(Base):
+    """One change of the live model; the newest row names the champion every instance serves."""
+
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id"))
+    previous_model_id: Mapped[int | None] = mapped_column(
+        ForeignKey("model_versions.id"), nullable=True
+    )
+    action: Mapped[str] = mapped_column(String(20))  # promote or rollback
+    actor: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)

@@ -76,6 +76,7 @@ def settings(database_url: str) -> Settings:
         model_dir=DEFAULT_MODEL_DIR,
         site_cache_seconds=0,
         write_behind=False,
+        model_poll_seconds=0,  # tests switch models with ModelHolder.refresh()
     )
 
 

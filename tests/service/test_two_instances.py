@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, func, select
 
+from model import SpamModel
 from service.cli import main
 from service.models import Check
 
@@ -125,3 +126,38 @@ def test_a_rotated_key_stops_working_on_both(
         data = {"blog": "https://dave.example"}
         assert httpx.post(f"{base}/1.1/verify-key", data={**data, "key": old_key}).text == "invalid"
         assert httpx.post(f"{base}/1.1/verify-key", data={**data, "key": new_key}).text == "valid"
+
+
+def _served_version(base: str, key: str) -> str:
+    answer = httpx.post(
+        f"{base}/api/v1/check",
+        json={"comment_content": "Lovely photos, thanks", "user_ip": "192.0.2.9"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    version: str = answer.json()["model_version"]
+    return version
+
+
+def test_a_promotion_through_the_cli_switches_both_instances_within_seconds(
+    instances: tuple[str, str],
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tiny_model: SpamModel,
+    tiny_model_dir: Path,
+) -> None:
+    monkeypatch.setenv("SPAMWARD_DATABASE_URL", postgres_url)
+    runner = CliRunner()
+    added = runner.invoke(main, ["sites", "add", "https://dave.example"])
+    key = added.output.split("API key: ")[1].split()[0]
+    shipped = {_served_version(base, key) for base in instances}
+    assert tiny_model.version not in shipped
+    promoted = runner.invoke(main, ["models", "import", str(tiny_model_dir), "--promote"])
+    assert promoted.exit_code == 0, promoted.output
+    deadline = time.monotonic() + 15
+    served = shipped
+    while time.monotonic() < deadline and served != {tiny_model.version}:
+        # Every answer in between comes from one model or the other, never an error.
+        served = {_served_version(base, key) for base in instances}
+        time.sleep(0.2)
+    assert served == {tiny_model.version}
