@@ -10,7 +10,7 @@ import click
 
 from model import DEFAULT_MODEL_DIR, ModelError, SpamModel, Verdict
 from service.admin_cli import db_group, serve_command, sites_group
-from service.models_cli import models_group
+from service.models_cli import models_group, retrain_command
 from training.cli import evaluate_command, train_command
 
 
@@ -93,3 +93,4 @@ main.add_command(serve_command)
 main.add_command(db_group)
 main.add_command(sites_group)
 main.add_command(models_group)
+main.add_command(retrain_command)

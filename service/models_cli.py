@@ -86,3 +86,54 @@ def models_rollback() -> None:
             raise click.ClickException(str(exc)) from exc
         back = session.get(ModelVersion, promotion.model_id)
         click.echo(f"rolled back: {back.version if back else promotion.model_id} is the champion")
+
+
+@click.command("retrain")
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(path_type=Path, exists=True),
+    help="Base corpora (files or folders); default: those the champion's card names.",
+)
+@click.option("--margin", type=click.FloatRange(0, 1), default=None, help="Gate margin [0.01].")
+@click.option("--no-promote", is_flag=True, help="Register the challenger but never promote it.")
+@click.option(
+    "--reports",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Where reports go [instance/reports].",
+)
+def retrain_command(
+    data: tuple[Path, ...], margin: float | None, no_promote: bool, reports: Path | None
+) -> None:
+    """Train a challenger on the base corpora plus every labelled check; promote it if the gate
+    passes (not worse than the champion by more than the margin on held-out labels)."""
+    from flask import current_app
+
+    from service.context import get_settings
+    from service.jobs import JobAlreadyRunning
+    from service.retraining import RetrainError, run_retrain
+    from training.retrain import DEFAULT_MARGIN
+
+    with _session() as session:
+        folder = reports or Path(current_app.instance_path) / "reports"
+        try:
+            result = run_retrain(
+                session,
+                get_settings().model_dir,
+                folder,
+                data,
+                DEFAULT_MARGIN if margin is None else margin,
+                not no_promote,
+                _actor(),
+                echo=lambda line: click.echo(line, err=True),
+            )
+        except (JobAlreadyRunning, RetrainError) as exc:
+            raise click.ClickException(str(exc)) from exc
+    for reason in result["gate"]["reasons"]:
+        click.echo(f"  {reason}")
+    verdict = "promoted" if result["promoted"] else "not promoted"
+    passed = "passed" if result["gate"]["passed"] else "failed"
+    click.echo(f"challenger {result['version']}: gate {passed}, {verdict}")
+    click.echo(f"report: {Path(result['report_dir']) / 'index.html'}")

@@ -274,6 +274,46 @@ def _sms_cells(metrics: dict[str, Any]) -> list[Cell]:
     return [*(_percent(r) for r in rates), _number(metrics.get("mcc")), *ranking]
 
 
+def _retrain_row(name: str, m: dict[str, Any]) -> list[Cell]:
+    """Return one model's row of the retraining comparison."""
+    at_spam = m.get("at_spam_threshold", {})
+    return [
+        name,
+        _percent(m.get("spam_caught_at_gate_blocked_ham")),
+        _number(m.get("roc_auc"), 4),
+        _number(m.get("pr_auc"), 4),
+        _percent(at_spam.get("spam_caught")),
+        _percent(at_spam.get("blocked_ham")),
+    ]
+
+
+def _retrain_tables(result: dict[str, Any]) -> str:
+    """Render champion versus challenger on the held-out labels, and the gate's verdict."""
+    gate = result.get("gate", {})
+    rate = _percent(gate.get("blocked_ham_rate"))
+    headers = ["model", f"SC % at {rate}% BH", "ROC AUC", "PR AUC", "SC % at its spam threshold"]
+    headers.append("BH % at its spam threshold")
+    rows = [
+        _retrain_row(f"champion {result.get('champion_version', '')}", result.get("champion", {})),
+        _retrain_row(f"challenger {result.get('version', '')}", result.get("challenger", {})),
+    ]
+    verdict = "refused"
+    if gate.get("passed"):
+        verdict = "promoted" if result.get("promoted") else "passed, not promoted"
+    reasons = "".join(f"<li>{escape(str(r))}</li>" for r in gate.get("reasons", []))
+    labels = result.get("labels", {})
+    setup = (
+        f"<p>Held out: the newest {escape(str(labels.get('held_out')))} labelled checks "
+        f"(since {escape(str(result.get('held_out_since')))}); the challenger trained on "
+        f"{escape(str(labels.get('training')))} older ones plus the base corpora.</p>"
+    )
+    return (
+        f"<h2>Held-out labels</h2>{setup}"
+        + _table(headers, rows)
+        + f"<h2>Gate: {escape(verdict)}</h2><ul>{reasons}</ul>"
+    )
+
+
 def _other_tables(result: dict[str, Any]) -> str:
     """Render an unknown protocol's result as escaped JSON."""
     return f"<h2>Result</h2><pre>{escape(json.dumps(result, indent=2))}</pre>"
@@ -283,6 +323,7 @@ TABLES: dict[str, Callable[[dict[str, Any]], str]] = {
     "tubespam": _tubespam_tables,
     "cross-source": _cross_source_tables,
     "sms": _sms_tables,
+    "retrain": _retrain_tables,
 }
 
 
