@@ -25,3 +25,12 @@ def test_model_imports_neither_training_nor_service() -> None:
         "sys.exit(1 if any(m.split('.')[0] in ('training', 'service') for m in sys.modules) else 0)"
     )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_the_serving_app_never_imports_training() -> None:
+    code = (
+        "import sys; from service import create_app; "
+        "import service.akismet_api, service.json_api, service.health, service.registry; "
+        "sys.exit(1 if any(m.split('.')[0] == 'training' for m in sys.modules) else 0)"
+    )
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
