@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import os
 from pathlib import Path
 
 import click
@@ -116,6 +117,7 @@ def retrain_command(
     from service.retraining import RetrainError, run_retrain
     from training.retrain import DEFAULT_MARGIN
 
+    os.nice(10)  # the service on the same machine goes first
     with _session() as session:
         folder = reports or Path(current_app.instance_path) / "reports"
         try:
