@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import threading
 import traceback
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -109,3 +113,32 @@ def recent_jobs(session: Session, kind: str, limit: int = 20) -> list[Job]:
     """The newest jobs of `kind`, newest first."""
     query = select(Job).where(Job.kind == kind).order_by(Job.id.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def spawn_retrain(database_url: str, model_dir: str, log_dir: Path, actor: str) -> int:
+    """Start `spamward retrain` in its own process (for the admin page); return its pid.
+
+    The job row is written by that process; its output goes to a log file in `log_dir`, where a
+    failure before the job row exists (a bad setting, say) can still be read.
+    """
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = str(Path(sys.executable).with_name("spamward"))
+    env = {
+        **os.environ,
+        "SPAMWARD_DATABASE_URL": database_url,
+        "SPAMWARD_MODEL_DIR": model_dir,
+        "SPAMWARD_RETRAIN_ACTOR": actor,
+    }
+    log = (log_dir / f"retrain-{utc_now():%Y%m%d-%H%M%S}.log").open("ab")
+    with log:
+        process = subprocess.Popen(
+            [command, "retrain"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # not killed with the worker that started it
+        )
+    # Wait for it in the background, so that it never lingers as a zombie.
+    threading.Thread(target=process.wait, name="retrain-reaper", daemon=True).start()
+    return process.pid

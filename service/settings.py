@@ -101,8 +101,8 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
 }
 
 
-# SPAMWARD_* variables read by the tests and benchmarks, not by the service.
-_OTHER_TOOLS = frozenset({"CORPORA", "REQUIRE_CORPORA", "TEST_POSTGRES"})
+# SPAMWARD_* variables read by the tests, benchmarks and commands, not by the service.
+_OTHER_TOOLS = frozenset({"CORPORA", "REQUIRE_CORPORA", "TEST_POSTGRES", "RETRAIN_ACTOR"})
 
 
 def _read_file(path: Path) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -197,3 +198,23 @@ def test_a_retraining_interrupted_mid_training_leaves_the_champion_and_no_versio
         assert live is not None and live.version == tiny_model.version
         job = session.scalars(select(Job)).one()
         assert job.status == "failed" and job.lock is None
+
+
+def test_a_retraining_started_in_the_background_records_its_job_and_its_failure(
+    tiny_app: Flask, tmp_path: Path, settings: Settings, tiny_model_dir: Path
+) -> None:
+    from service.jobs import spawn_retrain
+
+    pid = spawn_retrain(settings.database_url, str(tiny_model_dir), tmp_path / "logs", "alice")
+    assert pid > 0
+    deadline = time.monotonic() + 120
+    job = None
+    while time.monotonic() < deadline:
+        with tiny_app.app_context():
+            job = get_session().scalars(select(Job)).one_or_none()
+            if job is not None and job.status != "running":
+                break
+        time.sleep(0.5)
+    assert job is not None, (tmp_path / "logs").iterdir().__next__().read_text()
+    assert job.actor == "alice"
+    assert job.status == "failed" and "labelled checks" in (job.error or "")
