@@ -78,7 +78,7 @@ class _CompiledVectorizer:
     # The vocabulary indices of a document's known tokens, one per occurrence.
     token_ids: Callable[[str], TokenIds]
     # For char n-grams: the indices of one word's known n-grams (cached).
-    word_ids: Callable[[str], tuple[int, ...]] | None
+    word_ids: Callable[[str], np.ndarray] | None
     tokens: list[str]
     weights: list[float]  # idf * coefficient
     idf_squared: list[float]
@@ -158,6 +158,32 @@ class _CompiledVectorizer:
         if not norm:
             return {}
         return {index: value / norm for index, value in zip(indices, values, strict=True)}
+
+    def word_shares(self, document: str) -> tuple[dict[str, float], float]:
+        """Each word's share of this part's log-odds, and the part's log-odds (char n-grams).
+
+        An n-gram's contribution is shared among its occurrences, so words that repeat a
+        spammy n-gram split its push; the shares add up to the part's log-odds.
+        """
+        assert self.word_ids is not None, "word shares need a char n-gram part"
+        words = document.split()
+        arrays = [self.word_ids(w) for w in words]
+        ids = np.concatenate(arrays) if arrays else _NO_IDS
+        if not ids.size:
+            return {}, 0.0
+        unique, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+        tf = self._tf_array(counts)
+        norm = self._norm(float((tf * tf) @ self.idf_squared_array[unique]))
+        if not norm:
+            return {}, 0.0
+        contributions = tf * self.weight_array[unique] / norm
+        per_occurrence = (contributions / counts)[inverse]
+        owner = np.repeat(np.arange(len(words)), [len(a) for a in arrays])
+        per_word = np.bincount(owner, weights=per_occurrence, minlength=len(words))
+        shares: dict[str, float] = defaultdict(float)
+        for word, share in zip(words, per_word.tolist(), strict=True):
+            shares[word.lower().strip(".,;:!?\"'()[]{}") or word] += share
+        return dict(shares), float(contributions.sum())
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
@@ -239,13 +265,14 @@ _NO_IDS = np.empty(0, dtype=np.intp)
 
 def _word_ids(
     analyzer: Callable[[str], list[str]], vocabulary: dict[str, int]
-) -> Callable[[str], tuple[int, ...]]:
+) -> Callable[[str], np.ndarray]:
     """Map one word to the indices of its known char n-grams, caching recent words."""
     get = vocabulary.get
 
     @functools.lru_cache(maxsize=_WORD_CACHE_SIZE)
-    def word_ids(word: str) -> tuple[int, ...]:
-        return tuple(i for i in map(get, analyzer(word)) if i is not None)
+    def word_ids(word: str) -> np.ndarray:
+        found = [i for i in map(get, analyzer(word)) if i is not None]
+        return np.array(found, dtype=np.intp) if found else _NO_IDS
 
     return word_ids
 
@@ -253,7 +280,7 @@ def _word_ids(
 def _token_ids(
     analyzer: Callable[[str], list[str]],
     vocabulary: dict[str, int],
-    word_ids: Callable[[str], tuple[int, ...]] | None,
+    word_ids: Callable[[str], np.ndarray] | None,
 ) -> Callable[[str], TokenIds]:
     """Map a document to the vocabulary indices of its known tokens."""
     if word_ids is None:
@@ -261,14 +288,10 @@ def _token_ids(
 
         return lambda document: [i for i in map(get, analyzer(document)) if i is not None]
 
-    @functools.lru_cache(maxsize=_WORD_CACHE_SIZE)
-    def word_array(word: str) -> np.ndarray:
-        return np.array(word_ids(word), dtype=np.intp)
-
     def ids(document: str) -> np.ndarray:
         # char_wb n-grams never cross a word boundary, so a document is the sum of its words.
         words = document.split()
-        return np.concatenate([word_array(w) for w in words]) if words else _NO_IDS
+        return np.concatenate([word_ids(w) for w in words]) if words else _NO_IDS
 
     return ids
 
@@ -338,16 +361,14 @@ class FastScorer:
         tokens: dict[str, float] = defaultdict(float)
         signals: dict[str, float] = defaultdict(float)
         for part in self.parts:
+            if part.word_ids is not None:
+                shares, part_logit = part.word_shares(row[part.column])
+                logit += part_logit
+                _add_into(tokens, shares)
+                continue
             contributions = part.contributions(row[part.column])
             logit += sum(contributions.values())
-            if part.column != TEXT_COLUMN:
-                _add_into(signals, part.named(contributions))
-            elif part.word_ids is not None:
-                _add_into(
-                    tokens, _spread_over_words(part.word_ids, row[part.column], contributions)
-                )
-            else:
-                _add_into(tokens, part.named(contributions))
+            _add_into(signals if part.column != TEXT_COLUMN else tokens, part.named(contributions))
         explanation = Explanation(_top(tokens, top), _top(signals, top), self.bias)
         return _sigmoid(logit), explanation
 
@@ -355,20 +376,6 @@ class FastScorer:
 def _add_into(target: dict[str, float], source: dict[str, float]) -> None:
     for key, value in source.items():
         target[key] += value
-
-
-def _spread_over_words(
-    word_ids: Callable[[str], tuple[int, ...]], document: str, contributions: dict[int, float]
-) -> dict[str, float]:
-    """Share each char n-gram's contribution among the words it occurs in, by occurrence."""
-    words = document.split()
-    ids_per_word = [word_ids(w) for w in words]
-    occurrences = Counter(i for ids in ids_per_word for i in ids)
-    shares: dict[str, float] = defaultdict(float)
-    for word, ids in zip(words, ids_per_word, strict=True):
-        key = word.lower().strip(".,;:!?\"'()[]{}")
-        shares[key or word] += sum(contributions.get(i, 0.0) / occurrences[i] for i in ids)
-    return dict(shares)
 
 
 def _top(contributions: dict[str, float], top: int) -> list[Contribution]:
