@@ -37,6 +37,8 @@ class Settings:
     site_cache_seconds: float = 2.0
     # Store Akismet checks from a background thread, many per transaction.
     write_behind: bool = True
+    # Deliver queued webhook events from a background thread in each process.
+    webhooks: bool = True
 
 
 def _number(
@@ -95,6 +97,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "SECRET_KEY": lambda name, raw: raw,
     "SITE_CACHE_SECONDS": _seconds,
     "WRITE_BEHIND": _flag,
+    "WEBHOOKS": _flag,
 }
 
 
@@ -152,4 +155,5 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         secret_key=values.get("SECRET_KEY", ""),
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
         write_behind=values.get("WRITE_BEHIND", True),
+        webhooks=values.get("WEBHOOKS", True),
     )

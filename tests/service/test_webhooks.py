@@ -1,0 +1,359 @@
+"""Webhook delivery to a real HTTP receiver on 127.0.0.1: signing, retries, leases, restarts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, select
+
+from service import create_app
+from service.db import get_session, make_engine
+from service.models import Check, Decision, LabelSource, Site, WebhookEvent, utc_now
+from service.settings import Settings
+from service.webhook_delivery import (
+    NO_WEBHOOK,
+    USER_AGENT,
+    DeliveryPolicy,
+    WebhookDeliverer,
+    claim_due,
+    deliver_due,
+    retry_delay,
+)
+from service.webhooks import (
+    WebhookError,
+    clear_webhook,
+    enqueue_decision,
+    retry_event,
+    set_webhook,
+    verify,
+)
+from tests.service.conftest import Persona
+
+SECRET = "whsec_alice_0123456789abcdef"
+T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+COMMENT = {
+    "comment_content": "Great post! Visit my site for cheap SEO backlinks http://seo.example.xyz",
+    "comment_author": "Best SEO Services London",
+    "user_ip": "203.0.113.5",
+}
+
+
+@dataclasses.dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """An HTTP server on a free local port that records each POST and answers `status`."""
+
+    def __init__(self) -> None:
+        self.status = 204
+        self.requests: list[Received] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                receiver.requests.append(Received(dict(self.headers.items()), body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/spamward"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.stop()
+
+
+def engine_of(app: Flask) -> Engine:
+    engine: Engine = app.extensions["spamward.engine"]
+    return engine
+
+
+def aware(moment: datetime | None) -> datetime:
+    assert moment is not None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def point_webhook(app: Flask, persona: Persona, url: str, secret: str = SECRET) -> None:
+    with app.app_context():
+        session = get_session()
+        site = session.get(Site, persona.site_id)
+        assert site is not None
+        set_webhook(session, site, url, secret)
+
+
+def checked(client: FlaskClient, persona: Persona) -> int:
+    """Check a comment through the JSON API; return the stored check's id."""
+    response = client.post(
+        "/api/v1/check", json=COMMENT, headers={"Authorization": f"Bearer {persona.key}"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    check_id: int = response.get_json()["id"]
+    return check_id
+
+
+def moderate(app: Flask, check_id: int, label: str = "spam", moderator: str = "carol") -> bool:
+    """Apply a decision the way the moderation pages do: label, audit row, event, one commit."""
+    with app.app_context():
+        session = get_session()
+        check = session.get(Check, check_id)
+        assert check is not None
+        check.label, check.label_source = label, LabelSource.MODERATOR.value
+        check.labelled_by, check.labelled_at = moderator, utc_now()
+        action = "approve" if label == "ham" else "spam"
+        session.add(Decision(check_id=check.id, user_name=moderator, action=action))
+        queued = enqueue_decision(session, check, action, moderator)
+        session.commit()
+        return queued
+
+
+def events(app: Flask) -> list[WebhookEvent]:
+    with app.app_context():
+        return list(get_session().scalars(select(WebhookEvent).order_by(WebhookEvent.id)))
+
+
+def one_event(app: Flask) -> WebhookEvent:
+    [event] = events(app)
+    return event
+
+
+@pytest.fixture
+def queued(app: Flask, client: FlaskClient, alice: Persona, receiver: Receiver) -> int:
+    """One decision on alice's site, queued for her receiver; the check's id."""
+    point_webhook(app, alice, receiver.url)
+    check_id = checked(client, alice)
+    assert moderate(app, check_id)
+    return check_id
+
+
+def test_a_site_without_a_webhook_queues_nothing(
+    app: Flask, client: FlaskClient, alice: Persona
+) -> None:
+    assert not moderate(app, checked(client, alice))
+    assert events(app) == []
+
+
+def test_a_decision_is_delivered_once_with_a_valid_signature(
+    app: Flask, receiver: Receiver, queued: int
+) -> None:
+    [attempt] = deliver_due(engine_of(app), now=T0)
+    assert attempt.delivered
+    [request] = receiver.requests
+    event = one_event(app)
+    assert request.body == event.payload.encode()
+    assert verify(SECRET, request.headers["X-Spamward-Signature"], request.body, now=T0.timestamp())
+    payload = json.loads(request.body)
+    assert payload["comment_id"] == queued and payload["label"] == "spam"
+    assert payload["moderator"] == "carol" and payload["site"] == "https://alice.example"
+    assert request.headers["X-Spamward-Event-Id"] == payload["event_id"]
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["User-Agent"] == USER_AGENT
+    assert aware(event.delivered_at) == T0 and event.attempts == 1 and event.last_error is None
+    assert deliver_due(engine_of(app), now=T0 + timedelta(hours=1)) == []
+    assert len(receiver.requests) == 1
+
+
+def test_a_failing_receiver_is_retried_with_growing_delays_until_it_answers(
+    app: Flask, receiver: Receiver, queued: int
+) -> None:
+    receiver.status = 500
+    engine, now, delays = engine_of(app), T0, []
+    for _ in range(3):
+        [attempt] = deliver_due(engine, now=now)
+        assert not attempt.delivered and attempt.error and "HTTP 500" in attempt.error
+        event = one_event(app)
+        due = aware(event.next_attempt_at)
+        delays.append((due - now).total_seconds())
+        assert deliver_due(engine, now=due - timedelta(seconds=1)) == []  # not due yet
+        now = due
+    assert 8 <= delays[0] <= 12 and 24 <= delays[1] <= 36 and 72 <= delays[2] <= 108
+    assert event.attempts == 3 and event.failed_at is None
+    assert event.last_error is not None and "HTTP 500" in event.last_error
+    receiver.status = 200
+    [attempt] = deliver_due(engine, now=now)
+    assert attempt.delivered
+    assert len(receiver.requests) == 4
+    assert aware(one_event(app).delivered_at) == now
+
+
+def test_a_receiver_that_is_down_is_retried_later(
+    app: Flask, receiver: Receiver, queued: int
+) -> None:
+    url = receiver.url
+    receiver.stop()
+    [attempt] = deliver_due(engine_of(app), now=T0)
+    assert not attempt.delivered and attempt.error and "Connect" in attempt.error
+    event = one_event(app)
+    assert event.attempts == 1 and aware(event.next_attempt_at) > T0
+    assert event.delivered_at is None and event.failed_at is None
+    assert url.startswith("http://127.0.0.1:")
+
+
+def test_an_event_is_given_up_after_the_last_attempt_and_retry_queues_it_again(
+    app: Flask, receiver: Receiver, queued: int
+) -> None:
+    receiver.status = 503
+    policy, engine, now = DeliveryPolicy(max_attempts=3), engine_of(app), T0
+    for _ in range(3):
+        [attempt] = deliver_due(engine, now=now, policy=policy)
+        now = aware(one_event(app).next_attempt_at)
+    event = one_event(app)
+    assert event.failed_at is not None and event.attempts == 3
+    assert deliver_due(engine, now=now + timedelta(days=2), policy=policy) == []
+    receiver.status = 200
+    with app.app_context():
+        retry_event(get_session(), event.id)
+        with pytest.raises(WebhookError, match="has not failed"):
+            retry_event(get_session(), event.id)
+    [attempt] = deliver_due(engine, policy=policy)
+    assert attempt.delivered and len(receiver.requests) == 4
+
+
+def test_the_sites_current_secret_signs_and_a_removed_webhook_fails_the_event(
+    app: Flask, client: FlaskClient, alice: Persona, receiver: Receiver, queued: int
+) -> None:
+    point_webhook(app, alice, receiver.url, "whsec_rotated_secret_0123456789")
+    deliver_due(engine_of(app), now=T0)
+    header = receiver.requests[0].headers["X-Spamward-Signature"]
+    verify("whsec_rotated_secret_0123456789", header, receiver.requests[0].body, now=T0.timestamp())
+    assert moderate(app, checked(client, alice), "ham")
+    with app.app_context():
+        session = get_session()
+        site = session.get(Site, alice.site_id)
+        assert site is not None
+        clear_webhook(session, site)
+    [attempt] = deliver_due(engine_of(app), now=T0)
+    assert not attempt.delivered and attempt.error == NO_WEBHOOK
+    assert events(app)[1].failed_at is not None
+    assert len(receiver.requests) == 1
+
+
+def test_two_deliverers_racing_claim_each_event_once(
+    app: Flask, client: FlaskClient, alice: Persona, receiver: Receiver, settings: Settings
+) -> None:
+    point_webhook(app, alice, receiver.url)
+    for _ in range(12):
+        moderate(app, checked(client, alice))
+    engines = [make_engine(settings.database_url) for _ in range(2)]
+    start = threading.Barrier(2)
+    claims: list[list[int]] = [[], []]
+
+    def claim(index: int) -> None:
+        start.wait()
+        claims[index] = claim_due(engines[index], now=T0)
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for engine in engines:
+        engine.dispose()
+    assert not set(claims[0]) & set(claims[1])
+    assert sorted(claims[0] + claims[1]) == [event.id for event in events(app)]
+    assert claim_due(engine_of(app), now=T0 + timedelta(seconds=59)) == []  # still leased
+    assert len(claim_due(engine_of(app), now=T0 + timedelta(seconds=61))) == 12  # lease ran out
+
+
+def test_events_queued_before_a_restart_are_delivered_by_the_new_process_in_the_background(
+    app: Flask, receiver: Receiver, queued: int, settings: Settings
+) -> None:
+    engine_of(app).dispose()  # the old process is gone; its rows are not
+    restarted = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, webhooks=True)}
+    )
+    deliverer = restarted.extensions["spamward.webhooks"]
+    try:
+        deadline = time.monotonic() + 20
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        deliverer.close()
+        engine_of(restarted).dispose()
+    assert len(receiver.requests) == 1
+    assert one_event(app).delivered_at is not None
+
+
+def test_a_commit_wakes_the_deliverer_before_its_next_poll(
+    alice: Persona, receiver: Receiver, settings: Settings
+) -> None:
+    app = create_app({"TESTING": True, "SETTINGS": dataclasses.replace(settings, webhooks=True)})
+    app.extensions["spamward.webhooks"].close()
+    slow = WebhookDeliverer(engine_of(app), poll_seconds=600)
+    app.extensions["spamward.webhooks"] = slow
+    slow.start()
+    try:
+        point_webhook(app, alice, receiver.url)
+        moderate(app, checked(app.test_client(), alice))
+        deadline = time.monotonic() + 20
+        while not receiver.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(receiver.requests) == 1
+    finally:
+        slow.close()
+        engine_of(app).dispose()
+    assert slow._thread is not None and not slow._thread.is_alive()
+
+
+def test_the_retry_delay_triples_from_ten_seconds_up_to_an_hour() -> None:
+    policy, rng = DeliveryPolicy(jitter=0), random.Random(1)
+    delays = [retry_delay(policy, n, rng).total_seconds() for n in range(1, 9)]
+    assert delays == [10, 30, 90, 270, 810, 2430, 3600, 3600]
+    jittered = DeliveryPolicy()
+    assert {8 <= retry_delay(jittered, 1, rng).total_seconds() <= 12 for _ in range(50)} == {True}
+
+
+@pytest.mark.parametrize("url", ["ftp://alice.example/hook", "alice.example/hook", "https://"])
+def test_a_webhook_url_must_be_http_or_https_with_a_host(
+    app: Flask, alice: Persona, url: str
+) -> None:
+    with app.app_context(), pytest.raises(WebhookError, match="http:// or https://"):
+        session = get_session()
+        site = session.get(Site, alice.site_id)
+        assert site is not None
+        set_webhook(session, site, url)
+
+
+def test_the_moderation_queue_sees_the_event_only_after_its_transaction_commits(
+    app: Flask, client: FlaskClient, alice: Persona, receiver: Receiver
+) -> None:
+    point_webhook(app, alice, receiver.url)
+    check_id = checked(client, alice)
+    with app.app_context():
+        session = get_session()
+        check = session.get(Check, check_id)
+        assert check is not None
+        check.label = "spam"
+        enqueue_decision(session, check, "spam", "carol")
+        session.rollback()
+    assert events(app) == []
+    assert deliver_due(engine_of(app), now=T0) == []
