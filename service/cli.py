@@ -10,6 +10,7 @@ import click
 
 from model import DEFAULT_MODEL_DIR, ModelError, SpamModel, Verdict
 from service.admin_cli import db_group, serve_command, sites_group
+from service.webhook_cli import webhooks_group
 from training.cli import evaluate_command, train_command
 
 
@@ -90,4 +91,5 @@ main.add_command(evaluate_command)
 main.add_command(check_command)
 main.add_command(serve_command)
 main.add_command(db_group)
-main.add_command(sites_group)
+main.add_command(sites_group)  # with `sites set-webhook` from service.webhook_cli
+main.add_command(webhooks_group)
