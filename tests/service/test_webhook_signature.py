@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +72,28 @@ def test_any_of_several_signatures_may_match_during_a_secret_rotation() -> None:
     old = sign("whsec_old_secret_0123456789", NOW, BODY)
     header = f"t={NOW},v1={old},v1={sign(SECRET, NOW, BODY)}"
     assert verify(SECRET, header, BODY, now=NOW) == NOW
+
+
+def _readme_verify() -> Callable[..., bool]:
+    """The receiver's `verify` snippet from the README's Webhooks section, as documented."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Webhooks", 1)[1]
+    snippet = next(
+        block
+        for block in re.findall(r"```python\n(.*?)```", section, re.S)
+        if "def verify" in block
+    )
+    namespace: dict[str, Any] = {}
+    exec(snippet, namespace)
+    verify_snippet: Callable[..., bool] = namespace["verify"]
+    return verify_snippet
+
+
+def test_the_readme_snippet_accepts_our_signature_and_refuses_a_wrong_secret() -> None:
+    readme_verify = _readme_verify()
+    now = int(time.time())
+    header = signature_header(SECRET, now, BODY)
+    assert readme_verify(SECRET, header, BODY)
+    assert not readme_verify("whsec_mallory_guessed_secret", header, BODY)
+    assert not readme_verify(SECRET, signature_header(SECRET, now - 301, BODY), BODY)
+    assert not readme_verify(SECRET, "garbage", BODY)
