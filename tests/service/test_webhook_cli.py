@@ -16,7 +16,7 @@ from service.db import get_session
 from service.models import Site, WebhookEvent
 from service.webhook_delivery import DeliveryPolicy, deliver_due
 from tests.service.conftest import Persona
-from tests.service.test_webhooks import (
+from tests.service.webhook_helpers import (
     SECRET,
     T0,
     Receiver,
