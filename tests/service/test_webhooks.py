@@ -7,6 +7,7 @@ import json
 import random
 import threading
 import time
+import types
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from service.db import get_session, make_engine
+from service.gunicorn_conf import worker_exit
 from service.models import Check, Site
 from service.settings import Settings
 from service.webhook_delivery import (
@@ -268,3 +270,19 @@ def test_the_moderation_queue_sees_the_event_only_after_its_transaction_commits(
         session.rollback()
     assert events(app) == []
     assert deliver_due(engine_of(app), now=T0) == []
+
+
+def test_a_gunicorn_worker_exit_stops_the_deliverer(settings: Settings) -> None:
+    app = create_app({"TESTING": True, "SETTINGS": dataclasses.replace(settings, webhooks=True)})
+    deliverer = app.extensions["spamward.webhooks"]
+    assert deliverer._thread is not None and deliverer._thread.is_alive()
+    worker_exit(None, types.SimpleNamespace(wsgi=app))
+    assert not deliverer._thread.is_alive()
+    deliverer.notify()  # a late nudge does not start it again
+    assert not deliverer._thread.is_alive()
+    engine_of(app).dispose()
+
+
+def test_with_webhooks_off_no_deliverer_runs(app: Flask) -> None:
+    assert app.extensions["spamward.webhooks"] is None
+    assert not any(thread.name == "webhooks" for thread in threading.enumerate())
