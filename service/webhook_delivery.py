@@ -16,7 +16,7 @@ import os
 import random
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
@@ -28,6 +28,7 @@ from service.webhook_signature import EVENT_ID_HEADER, SIGNATURE_HEADER, signatu
 log = logging.getLogger(__name__)
 USER_AGENT = "Spamward-Webhooks/1"
 NO_WEBHOOK = "the site has no webhook URL or secret any more"
+LEASE_RAN_OUT = "the lease runs out before a send could end; left for the next claim"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class DeliveryPolicy:
     max_delay: timedelta = timedelta(hours=1)
     jitter: float = 0.2
     max_attempts: int = 30
-    batch: int = 50
+    # Claimed at once: the sends of a batch (at most batch x timeout) fit well inside the lease.
+    batch: int = 10
 
 
 def retry_delay(policy: DeliveryPolicy, attempts: int, rng: random.Random) -> timedelta:
@@ -134,6 +136,12 @@ class _Outgoing:
     body: bytes
     event_id: str
     attempts: int
+    locked_until: datetime | None
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes, which were stored in UTC."""
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def _load(engine: Engine, event_id: int) -> _Outgoing | None:
@@ -149,6 +157,7 @@ def _load(engine: Engine, event_id: int) -> _Outgoing | None:
             event.payload.encode("utf-8"),
             _event_id(event),
             event.attempts,
+            _aware(event.locked_until),
         )
 
 
@@ -187,6 +196,10 @@ def deliver_event(
     out = _load(engine, event_id)
     if out is None:  # removed with its site meanwhile
         return Attempt(event_id, False, "the event is gone")
+    timeout = timedelta(seconds=policy.timeout_seconds)
+    if out.locked_until is not None and out.locked_until < now + timeout:
+        # Another deliverer may claim it before this send ends: leave it to the next claim.
+        return Attempt(event_id, False, LEASE_RAN_OUT)
     attempts = out.attempts + 1
     values: dict[str, object] = {"attempts": attempts, "locked_until": None}
     if not out.url or not out.secret:

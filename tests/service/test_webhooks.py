@@ -21,12 +21,15 @@ from service.gunicorn_conf import worker_exit
 from service.models import Check, Site
 from service.settings import Settings
 from service.webhook_delivery import (
+    LEASE_RAN_OUT,
     NO_WEBHOOK,
     USER_AGENT,
     DeliveryPolicy,
     WebhookDeliverer,
     claim_due,
     deliver_due,
+    deliver_event,
+    new_client,
     retry_delay,
 )
 from service.webhooks import (
@@ -177,12 +180,12 @@ def test_two_deliverers_racing_claim_each_event_once(
     for _ in range(12):
         moderate(app, checked(client, alice))
     engines = [make_engine(settings.database_url) for _ in range(2)]
-    start = threading.Barrier(2)
+    start, wide = threading.Barrier(2), DeliveryPolicy(batch=50)
     claims: list[list[int]] = [[], []]
 
     def claim(index: int) -> None:
         start.wait()
-        claims[index] = claim_due(engines[index], now=T0)
+        claims[index] = claim_due(engines[index], now=T0, policy=wide)
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -193,8 +196,10 @@ def test_two_deliverers_racing_claim_each_event_once(
         engine.dispose()
     assert not set(claims[0]) & set(claims[1])
     assert sorted(claims[0] + claims[1]) == [event.id for event in events(app)]
-    assert claim_due(engine_of(app), now=T0 + timedelta(seconds=59)) == []  # still leased
-    assert len(claim_due(engine_of(app), now=T0 + timedelta(seconds=61))) == 12  # lease ran out
+    later = T0 + timedelta(seconds=59)
+    assert claim_due(engine_of(app), now=later, policy=wide) == []  # still leased
+    later = T0 + timedelta(seconds=61)
+    assert len(claim_due(engine_of(app), now=later, policy=wide)) == 12  # lease ran out
 
 
 def test_events_queued_before_a_restart_are_delivered_by_the_new_process_in_the_background(
@@ -286,3 +291,16 @@ def test_a_gunicorn_worker_exit_stops_the_deliverer(settings: Settings) -> None:
 def test_with_webhooks_off_no_deliverer_runs(app: Flask) -> None:
     assert app.extensions["spamward.webhooks"] is None
     assert not any(thread.name == "webhooks" for thread in threading.enumerate())
+
+
+def test_an_event_whose_lease_would_run_out_during_the_send_is_left_for_the_next_claim(
+    app: Flask, receiver: Receiver, queued: int
+) -> None:
+    [event_id] = claim_due(engine_of(app), now=T0)
+    late = T0 + timedelta(seconds=56)  # lease 60 s, timeout 5 s
+    with new_client(DeliveryPolicy()) as client:
+        attempt = deliver_event(engine_of(app), event_id, client, now=late)
+    assert attempt.error == LEASE_RAN_OUT and receiver.requests == []
+    assert one_event(app).attempts == 0
+    [attempt] = deliver_due(engine_of(app), now=T0 + timedelta(seconds=61))
+    assert attempt.delivered and len(receiver.requests) == 1
