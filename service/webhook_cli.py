@@ -12,7 +12,11 @@ from service.admin_cli import _app, _find, _session, sites_group
 @sites_group.command("set-webhook")
 @click.argument("site")
 @click.argument("url", required=False)
-@click.option("--secret-stdin", is_flag=True, help="Read the signing secret from stdin.")
+@click.option(
+    "--secret-stdin",
+    is_flag=True,
+    help="Read the signing secret (16 to 200 characters) from stdin.",
+)
 @click.option("--clear", is_flag=True, help="Stop sending webhooks to SITE.")
 def sites_set_webhook(site: str, url: str | None, secret_stdin: bool, clear: bool) -> None:
     """Send SITE's (id or URL) moderation events to URL, or --clear.

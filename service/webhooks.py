@@ -32,14 +32,17 @@ from service.webhook_signature import (
 
 __all__ = [
     "EVENT_TYPE",
+    "EventStatus",
     "InvalidSignature",
     "SignatureHeaderMalformed",
     "SignatureMismatch",
     "SignatureTimestampOutsideTolerance",
     "WebhookError",
+    "clear_webhook",
     "decision_payload",
     "enqueue_decision",
     "list_events",
+    "new_secret",
     "retry_event",
     "set_webhook",
     "sign",
