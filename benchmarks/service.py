@@ -173,7 +173,7 @@ def _prepare(database_url: str) -> tuple[str, str]:
     env_backup = os.environ.get("SPAMWARD_DATABASE_URL")
     os.environ["SPAMWARD_DATABASE_URL"] = database_url
     try:
-        app = create_app()
+        app = create_app(deliver_webhooks=False)
         upgrade(app.extensions["spamward.engine"])
         with app.app_context():
             new = add_site(get_session(), "https://bench.example")

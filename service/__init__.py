@@ -17,14 +17,21 @@ from service import db, errors
 from service.registry import ModelHolder
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
+from service.webhook_delivery import WebhookDeliverer
 from service.writer import CheckWriter
 
 # Room for a full batch of maximum-size comments plus JSON framing.
 _FRAMING_BYTES = 1 << 20
 
 
-def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app from SPAMWARD_* settings, or from `test_config` (with a SETTINGS entry)."""
+def create_app(
+    test_config: Mapping[str, Any] | None = None, *, deliver_webhooks: bool = True
+) -> Flask:
+    """Build the app from SPAMWARD_* settings, or from `test_config` (with a SETTINGS entry).
+
+    The webhook deliverer thread starts here when SPAMWARD_WEBHOOKS is on; the admin commands
+    pass `deliver_webhooks=False`, as a short-lived command must not start sending.
+    """
     app = Flask(__name__, instance_relative_config=True)
     settings: Settings = (test_config or {}).get("SETTINGS") or load_settings(
         Path(app.instance_path)
@@ -44,6 +51,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, engine)
     app.extensions["spamward.models"] = _load_model(engine, settings)
     app.extensions["spamward.writer"] = CheckWriter(engine) if settings.write_behind else None
+    deliverer = WebhookDeliverer(engine) if settings.webhooks and deliver_webhooks else None
+    app.extensions["spamward.webhooks"] = deliverer
+    if deliverer is not None:
+        deliverer.start()
     _register_blueprints(app)
     errors.init_app(app)
     return app

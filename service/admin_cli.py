@@ -23,7 +23,7 @@ def _app() -> Flask:
     from service import create_app
 
     try:
-        return create_app()
+        return create_app(deliver_webhooks=False)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -73,6 +73,8 @@ def serve_command(host: str, port: int, workers: int | None, dev: bool) -> None:
         "-",
         "--graceful-timeout",
         "10",
+        "--config",
+        "python:service.gunicorn_conf",  # worker_exit stores queued checks, stops webhooks
         "service:create_app()",
     ]
     click.echo(f"Spamward on http://{host}:{port}/ ({arguments[4]} workers)", err=True)

@@ -11,6 +11,7 @@ import click
 from model import DEFAULT_MODEL_DIR, ModelError, SpamModel, Verdict
 from service.admin_cli import db_group, serve_command, sites_group
 from service.models_cli import models_group, retrain_command
+from service.webhook_cli import webhooks_group
 from training.cli import evaluate_command, train_command
 
 
@@ -94,3 +95,4 @@ main.add_command(db_group)
 main.add_command(sites_group)
 main.add_command(models_group)
 main.add_command(retrain_command)
+main.add_command(webhooks_group)

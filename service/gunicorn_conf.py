@@ -1,4 +1,4 @@
-"""gunicorn settings that `spamward serve` passes: store queued checks when a worker stops."""
+"""gunicorn settings that `spamward serve` passes: stop background threads when a worker stops."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Any
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    """Flush the worker's background check writer before it exits."""
-    app = getattr(worker, "wsgi", None)
-    writer = getattr(app, "extensions", {}).get("spamward.writer")
-    if writer is not None:
-        writer.close()
+    """Flush the worker's background check writer and stop its webhook deliverer."""
+    extensions = getattr(getattr(worker, "wsgi", None), "extensions", {})
+    for name in ("spamward.writer", "spamward.webhooks"):
+        thread = extensions.get(name)
+        if thread is not None:
+            thread.close()

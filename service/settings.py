@@ -39,6 +39,8 @@ class Settings:
     write_behind: bool = True
     # How often a process looks for a newly promoted model (0: never; tests switch by hand).
     model_poll_seconds: float = 2.0
+    # Deliver queued webhook events from a background thread in each process.
+    webhooks: bool = True
 
 
 def _number(
@@ -98,6 +100,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "SITE_CACHE_SECONDS": _seconds,
     "WRITE_BEHIND": _flag,
     "MODEL_POLL_SECONDS": _seconds,
+    "WEBHOOKS": _flag,
 }
 
 
@@ -156,4 +159,5 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
         write_behind=values.get("WRITE_BEHIND", True),
         model_poll_seconds=values.get("MODEL_POLL_SECONDS", 2.0),
+        webhooks=values.get("WEBHOOKS", True),
     )

@@ -71,12 +71,14 @@ def settings(database_url: str) -> Settings:
     """Default settings on the test database and the shipped model."""
     # No site cache: tests change keys and rules between requests and expect it at once.
     # Checks stored in the request: tests read them right after (test_writer.py tests the other).
+    # No webhook thread: test_webhooks.py delivers by hand, or turns it on where it tests it.
     return Settings(
         database_url=database_url,
         model_dir=DEFAULT_MODEL_DIR,
         site_cache_seconds=0,
         write_behind=False,
         model_poll_seconds=0,  # tests switch models with ModelHolder.refresh()
+        webhooks=False,
     )
 
 

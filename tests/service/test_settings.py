@@ -17,6 +17,11 @@ def test_defaults_are_sqlite_in_the_instance_folder_and_the_shipped_model(tmp_pa
     assert settings.max_content_bytes == 64 * 1024
     assert settings.max_batch == 1000
     assert settings.thresholds is None
+    assert settings.webhooks is True
+
+
+def test_webhook_delivery_can_be_turned_off(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, {"SPAMWARD_WEBHOOKS": "false"}).webhooks is False
 
 
 def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
@@ -47,6 +52,7 @@ def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
         ("SPAMWARD_SPAM_THRESHOLD", "nan", "from 0 to 1"),
         ("SPAMWARD_SITE_CACHE_SECONDS", "-1", "seconds from 0 to 3600"),
         ("SPAMWARD_WRITE_BEHIND", "maybe", "true or false"),
+        ("SPAMWARD_WEBHOOKS", "on", "true or false"),
     ],
 )
 def test_a_bad_value_names_the_variable_and_the_expected_form(
