@@ -1,4 +1,4 @@
-"""Spamward's web service: an Akismet-compatible API, a JSON API, health checks.
+"""Spamward's web service: an Akismet-compatible API, a JSON API, moderation pages, health checks.
 
 `create_app` is the only place the pieces are wired together; importing this package does no work.
 """
@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from model import ModelError, SpamModel
-from service import db, errors
+from service import db, errors, security
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
 from service.writer import CheckWriter
@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, engine)
     app.extensions["spamward.writer"] = CheckWriter(engine) if settings.write_behind else None
     _register_blueprints(app)
+    security.init_app(app, settings)
     errors.init_app(app)
     return app
 
@@ -55,8 +56,10 @@ def _load_model(settings: Settings) -> SpamModel:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service import akismet_api, health, json_api
+    from service import akismet_api, auth, health, json_api, moderate
 
     app.register_blueprint(health.bp)
     app.register_blueprint(akismet_api.bp)
     app.register_blueprint(json_api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(moderate.bp)

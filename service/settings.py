@@ -37,6 +37,10 @@ class Settings:
     site_cache_seconds: float = 2.0
     # Store Akismet checks from a background thread, many per transaction.
     write_behind: bool = True
+    # Session cookies only over HTTPS; `serve --dev` and the tests turn it off.
+    secure_cookies: bool = True
+    # Where login attempts are counted: memory:// is per process (see the README).
+    ratelimit_storage_uri: str = "memory://"
 
 
 def _number(
@@ -77,6 +81,16 @@ def _database_url(name: str, raw: str) -> str:
     return raw.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def _storage_uri(name: str, raw: str) -> str:
+    scheme, sep, _ = raw.partition("://")
+    if not sep or not scheme:
+        raise ConfigError(
+            f"{PREFIX}{name}: expected a storage URI such as memory:// or redis://HOST:6379, "
+            f"got {raw!r}"
+        )
+    return raw
+
+
 def _model_dir(name: str, raw: str) -> Path:
     path = Path(raw)
     if not (path / "card.json").is_file():
@@ -95,11 +109,13 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "SECRET_KEY": lambda name, raw: raw,
     "SITE_CACHE_SECONDS": _seconds,
     "WRITE_BEHIND": _flag,
+    "SECURE_COOKIES": _flag,
+    "RATELIMIT_STORAGE_URI": _storage_uri,
 }
 
 
 # SPAMWARD_* variables read by the tests and benchmarks, not by the service.
-_OTHER_TOOLS = frozenset({"CORPORA", "REQUIRE_CORPORA", "TEST_POSTGRES"})
+_OTHER_TOOLS = frozenset({"CORPORA", "REQUIRE_CORPORA", "REQUIRE_BROWSER", "TEST_POSTGRES"})
 
 
 def _read_file(path: Path) -> dict[str, str]:
@@ -152,4 +168,6 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         secret_key=values.get("SECRET_KEY", ""),
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
         write_behind=values.get("WRITE_BEHIND", True),
+        secure_cookies=values.get("SECURE_COOKIES", True),
+        ratelimit_storage_uri=values.get("RATELIMIT_STORAGE_URI", "memory://"),
     )
