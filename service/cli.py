@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from model import DEFAULT_MODEL_DIR, ModelError, SpamModel, Verdict
-from service.admin_cli import db_group, serve_command, sites_group
+from service.admin_cli import db_group, serve_command, sites_group, users_group
 from training.cli import evaluate_command, train_command
 
 
@@ -91,3 +91,4 @@ main.add_command(check_command)
 main.add_command(serve_command)
 main.add_command(db_group)
 main.add_command(sites_group)
+main.add_command(users_group)
