@@ -12,10 +12,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from service.db import get_session
-from service.security import get_limiter
+from service.security import get_limiter, sign_in_required
 from service.users import authenticate, moderator_of
 
 bp = Blueprint("auth", __name__)
@@ -73,7 +73,7 @@ def login() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
-@login_required
+@sign_in_required
 def logout() -> ResponseReturnValue:
     """Sign out (a POST with the CSRF token, so no other site can sign anyone out)."""
     logout_user()

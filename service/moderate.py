@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from service.checking import explanation_of
@@ -30,6 +30,7 @@ from service.moderation import (
     undoable,
     visible_sites,
 )
+from service.security import sign_in_required
 from service.users import Moderator
 
 bp = Blueprint("moderate", __name__, url_prefix="/moderate")
@@ -199,7 +200,7 @@ def _kept_query(args: MultiDict[str, str], **changes: Any) -> str:
 
 
 @bp.get("/")
-@login_required
+@sign_in_required
 def queue() -> ResponseReturnValue:
     """The checks waiting for a moderator, with filters, counts and one page of items."""
     session = get_session()
@@ -248,7 +249,7 @@ def _action_and_ids() -> tuple[Action | None, list[int]]:
 
 
 @bp.post("/decide")
-@login_required
+@sign_in_required
 def decide_checks() -> ResponseReturnValue:
     """Approve, mark as spam or delete one check or the selected ones, then back to the queue."""
     action, ids = _action_and_ids()
@@ -272,7 +273,7 @@ def _back_args() -> list[tuple[str, str]]:
 
 
 @bp.get("/history")
-@login_required
+@sign_in_required
 def history() -> ResponseReturnValue:
     """The audit log: who decided what and when, newest first (read-only)."""
     raw = request.args.get("page", "1")
@@ -286,7 +287,7 @@ def history() -> ResponseReturnValue:
 
 
 @bp.post("/history/<int(max=2147483647):decision_id>/undo")
-@login_required
+@sign_in_required
 def undo_decision(decision_id: int) -> ResponseReturnValue:
     """Undo one decision: the check goes back to how it was, and the undo is audited."""
     try:

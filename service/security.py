@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from flask import Flask, Response, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
+from flask_login import LoginManager, login_required
 from flask_wtf.csrf import CSRFProtect
 
 from service.db import get_session
@@ -26,6 +28,8 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+P = ParamSpec("P")
+R = TypeVar("R")
 _HTML_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -52,6 +56,12 @@ def instance_secret_key(instance_path: Path) -> str:
     with os.fdopen(descriptor, "w", encoding="ascii") as file:
         file.write(key + "\n")
     return key
+
+
+def sign_in_required(view: Callable[P, R]) -> Callable[P, R]:
+    """Let the view run for a signed-in user; others are sent to the sign-in page."""
+    wrapped: Callable[P, R] = login_required(view)
+    return wrapped
 
 
 def _add_html_headers(response: Response) -> Response:
