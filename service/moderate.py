@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
+from model import SpamModel
 from service.checking import explanation_of
 from service.context import get_model
 from service.db import get_session
@@ -120,9 +124,45 @@ class QueueItem:
     unavailable: str
 
 
+class ExplanationCache:
+    """Recently computed explanations of checks whose explanation was deferred, per process.
+
+    Computing one costs about a millisecond; after each action the queue page shows again with
+    mostly the same items, so they are kept (keyed by check and model version, bounded).
+    """
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, model: SpamModel, check: Check) -> dict[str, Any]:
+        """The check's explanation, computed now only when deferred and not seen lately."""
+        if not (check.explanation or {}).get("deferred"):
+            return explanation_of(model, check)
+        key = (check.id, model.version)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        explanation = explanation_of(model, check)
+        with self._lock:
+            self._entries[key] = explanation
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return explanation
+
+
+@bp.record_once
+def _add_explanation_cache(state: BlueprintSetupState) -> None:
+    state.app.extensions["spamward.explanations"] = ExplanationCache()
+
+
 def queue_item(check: Check, site_urls: dict[int, str]) -> QueueItem:
     """Gather what the page shows of one check, with its explanation (computed if deferred)."""
-    explanation = explanation_of(get_model(), check)
+    cache: ExplanationCache = current_app.extensions["spamward.explanations"]
+    explanation = cache.get(get_model(), check)
     tokens = [t for t in explanation.get("tokens", []) if isinstance(t, dict)]
     weights = {str(t.get("token", "")).lower(): float(t.get("weight", 0.0)) for t in tokens}
     fields = check.fields or {}
