@@ -74,6 +74,11 @@ class Segment:
     mark: str = ""
     weight: float = 0.0
 
+    @property
+    def title(self) -> str:
+        """The weight as the page shows it on hover."""
+        return f"{self.weight:+.3f}"
+
 
 def highlight(text: str, token_weights: dict[str, float]) -> list[Segment]:
     """Split `text` into plain and weighed pieces; the template escapes every piece.
@@ -119,7 +124,7 @@ class QueueItem:
     user_agent: str
     segments: list[Segment]
     tokens: list[dict[str, Any]]
-    signals: list[dict[str, Any]]
+    signals: list[Segment]
     rules: list[str]
     unavailable: str
 
@@ -179,7 +184,14 @@ def queue_item(check: Check, site_urls: dict[int, str]) -> QueueItem:
         user_agent=str(fields.get("user_agent", "")),
         segments=highlight(check.content, weights),
         tokens=tokens,
-        signals=[s for s in explanation.get("signals", []) if isinstance(s, dict)],
+        signals=[
+            Segment(
+                f"{s.get('signal', '')} {float(s.get('weight', 0.0)):+.2f}",
+                "spammy" if float(s.get("weight", 0.0)) > 0 else "hammy",
+            )
+            for s in explanation.get("signals", [])
+            if isinstance(s, dict)
+        ],
         rules=[str(r) for r in explanation.get("rules", [])],
         unavailable=str(explanation.get("unavailable", "")),
     )
