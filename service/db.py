@@ -25,7 +25,7 @@ def make_engine(url: str) -> Engine:
     # SQLAlchemy's SQLite compiler drops table hints; ours renders them, so a query can say
     # `INDEXED BY` where SQLite's planner, without statistics, would pick a worse index.
     compiler = engine.dialect.statement_compiler
-    engine.dialect.statement_compiler = type(  # type: ignore[method-assign]
+    engine.dialect.statement_compiler = type(
         "HintingSQLiteCompiler",
         (compiler,),
         {"get_from_hint_text": lambda self, table, text: text},

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     String,
     and_,
@@ -19,9 +20,9 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
-    text,
     true,
     update,
 )
@@ -130,9 +131,10 @@ def _shared_conditions(moderator: Moderator, wanted: QueueFilter) -> list[Column
 
 # The partial index ix_checks_queue's condition, written out literally: SQLite uses a partial
 # index only when the query's WHERE contains the index's terms as they are, not as parameters.
-_QUEUED = text(
-    "checks.decision IN ('unsure', 'spam') AND NOT checks.discard "
-    "AND checks.label IS NULL AND checks.deleted_at IS NULL"
+_QUEUED = literal_column(
+    "(checks.decision IN ('unsure', 'spam') AND NOT checks.discard "
+    "AND checks.label IS NULL AND checks.deleted_at IS NULL)",
+    Boolean,
 )
 
 
