@@ -131,9 +131,10 @@ def _shared_conditions(moderator: Moderator, wanted: QueueFilter) -> list[Column
 
 # The partial index ix_checks_queue's condition, written out literally: SQLite uses a partial
 # index only when the query's WHERE contains the index's terms as they are, not as parameters.
+# No parentheses either: SQLite then no longer sees the terms. Only ever AND it with others.
 _QUEUED = literal_column(
-    "(checks.decision IN ('unsure', 'spam') AND NOT checks.discard "
-    "AND checks.label IS NULL AND checks.deleted_at IS NULL)",
+    "checks.decision IN ('unsure', 'spam') AND NOT checks.discard "
+    "AND checks.label IS NULL AND checks.deleted_at IS NULL",
     Boolean,
 )
 
