@@ -1,4 +1,4 @@
-"""Spamward's web service: an Akismet-compatible API, a JSON API, health checks.
+"""Spamward's web service: an Akismet-compatible API, a JSON API, moderation pages, health checks.
 
 `create_app` is the only place the pieces are wired together; importing this package does no work.
 """
@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import Engine
 
 from model import ModelError
-from service import db, errors
+from service import db, errors, security
 from service.registry import ModelHolder
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
@@ -56,6 +56,7 @@ def create_app(
     if deliverer is not None:
         deliverer.start()
     _register_blueprints(app)
+    security.init_app(app, settings)
     errors.init_app(app)
     return app
 
@@ -71,8 +72,10 @@ def _load_model(engine: Engine, settings: Settings) -> ModelHolder:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service import akismet_api, health, json_api
+    from service import akismet_api, auth, health, json_api, moderate
 
     app.register_blueprint(health.bp)
     app.register_blueprint(akismet_api.bp)
     app.register_blueprint(json_api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(moderate.bp)

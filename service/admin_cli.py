@@ -1,4 +1,4 @@
-"""`spamward serve`, `spamward db` and `spamward sites`: running and administering the service."""
+"""`spamward serve`, `db`, `sites` and `users`: running and administering the service."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from model import ThresholdError, Thresholds
-from service.models import Rule, RuleField, RuleList, Site
+from service.models import Role, Rule, RuleField, RuleList, Site, User
 from service.rules import RuleValueError
 from service.settings import ConfigError
 
@@ -60,6 +60,7 @@ def serve_command(host: str, port: int, workers: int | None, dev: bool) -> None:
     app = _app()  # checks the settings and migrates SQLite before any worker starts
     app.extensions["spamward.engine"].dispose()
     if dev:
+        app.config["SESSION_COOKIE_SECURE"] = False  # the dev server speaks plain HTTP
         app.run(host=host, port=port, debug=True, use_reloader=True)
         return
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
@@ -233,3 +234,92 @@ def rules_remove(rule_id: int) -> None:
         session.delete(rule)
         session.commit()
         click.echo(f"removed rule {rule_id}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """People who sign in to the moderation pages."""
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.MODERATOR.value,
+    show_default=True,
+)
+@click.option("--site", "sites", multiple=True, help="Limit a moderator to this site (repeatable).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of stdin."
+)
+def users_add(name: str, role: str, sites: tuple[str, ...], password_stdin: bool) -> None:
+    """Create a user who signs in as NAME (asks for the password twice)."""
+    from service.users import UserError, add_user
+
+    if sites and role == Role.ADMIN.value:
+        raise click.UsageError("admins see every site: --site is for moderators")
+    password = _read_password(password_stdin)
+    with _session() as session:
+        limited = [_find(session, site) for site in sites]
+        try:
+            user = add_user(session, name, password, Role(role), limited)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+        where = ", ".join(site.url for site in limited) or "every site"
+        click.echo(f"user {user.id}: {user.name} ({user.role}, {where})")
+
+
+@users_group.command("list")
+def users_list() -> None:
+    """List users, their roles and the sites they are limited to."""
+    from service.users import user_site_ids
+
+    with _session() as session:
+        urls = {site_id: url for site_id, url in session.execute(select(Site.id, Site.url))}
+        for user in session.scalars(select(User).order_by(User.name)):
+            limited = [urls[i] for i in user_site_ids(session, user.id) if i in urls]
+            where = (
+                "every site" if user.role == Role.ADMIN.value or not limited else ", ".join(limited)
+            )
+            click.echo(f"{user.id}\t{user.name}\t{user.role}\t{where}")
+
+
+@users_group.command("remove")
+@click.argument("name")
+def users_remove(name: str) -> None:
+    """Remove user NAME (their decisions stay in the audit log under that name)."""
+    from service.users import UserError, find_user, remove_user
+
+    with _session() as session:
+        try:
+            remove_user(session, find_user(session, name))
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"removed user {name}")
+
+
+@users_group.command("allow-site")
+@click.argument("name")
+@click.argument("site")
+def users_allow_site(name: str, site: str) -> None:
+    """Limit moderator NAME to SITE (id or URL), in addition to sites allowed before."""
+    from service.users import UserError, allow_site, find_user
+
+    with _session() as session:
+        try:
+            user = find_user(session, name)
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if user.role == Role.ADMIN.value:
+            raise click.ClickException(f"{name} is an admin and sees every site")
+        found = _find(session, site)
+        allow_site(session, user, found)
+        click.echo(f"{name} may moderate {found.url}")

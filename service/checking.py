@@ -231,6 +231,9 @@ def find_check_for_feedback(
 def label_check(session: Session, check: Check, label: Label, source: LabelSource) -> None:
     """Record a human label on a stored check."""
     check.label, check.label_source, check.labelled_at = label.value, source.value, utc_now()
+    check.labelled_by = (
+        None  # a site's label has no moderator; a moderator's goes through moderation
+    )
     session.commit()
 
 

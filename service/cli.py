@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from model import DEFAULT_MODEL_DIR, ModelError, SpamModel, Verdict
-from service.admin_cli import db_group, serve_command, sites_group
+from service.admin_cli import db_group, serve_command, sites_group, users_group
 from service.models_cli import models_group, retrain_command
 from service.webhook_cli import webhooks_group
 from training.cli import evaluate_command, train_command
@@ -96,3 +96,4 @@ main.add_command(sites_group)
 main.add_command(models_group)
 main.add_command(retrain_command)
 main.add_command(webhooks_group)
+main.add_command(users_group)

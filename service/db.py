@@ -22,6 +22,14 @@ def make_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30})
+    # SQLAlchemy's SQLite compiler drops table hints; ours renders them, so a query can say
+    # `INDEXED BY` where SQLite's planner, without statistics, would pick a worse index.
+    compiler = engine.dialect.statement_compiler
+    engine.dialect.statement_compiler = type(
+        "HintingSQLiteCompiler",
+        (compiler,),
+        {"get_from_hint_text": lambda self, table, text: text},
+    )
 
     @event.listens_for(engine, "connect")
     def _tune(connection: Any, _: Any) -> None:

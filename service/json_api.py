@@ -298,11 +298,19 @@ def check_view(check: Check) -> dict[str, Any]:
         "explanation": explanation_of(get_model(), check),
         "model_version": check.model_version,
         "is_test": check.is_test,
-        "status": "decided" if check.label is None else "labelled",
+        "status": _status(check),
         "label": check.label,
         "label_source": check.label_source,
         "labelled_at": _iso(check.labelled_at),
+        "labelled_by": check.labelled_by,
+        "deleted_at": _iso(check.deleted_at),
     }
+
+
+def _status(check: Check) -> str:
+    if check.label is not None:
+        return "labelled"
+    return "decided" if check.deleted_at is None else "deleted"
 
 
 def _own_check(session: Session, check_id: int) -> Check:

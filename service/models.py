@@ -114,6 +114,14 @@ class Check(Base):
             sqlite_where=text(_QUEUE_WHERE),
             postgresql_where=text(_QUEUE_WHERE),
         ),
+        # Counts of waiting checks per decision and site, read from the index alone.
+        Index(
+            "ix_checks_queue_decision",
+            "decision",
+            "site_id",
+            sqlite_where=text(_QUEUE_WHERE),
+            postgresql_where=text(_QUEUE_WHERE),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

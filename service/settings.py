@@ -41,6 +41,10 @@ class Settings:
     model_poll_seconds: float = 2.0
     # Deliver queued webhook events from a background thread in each process.
     webhooks: bool = True
+    # Session cookies only over HTTPS; `serve --dev` and the tests turn it off.
+    secure_cookies: bool = True
+    # Where login attempts are counted: memory:// is per process (see the README).
+    ratelimit_storage_uri: str = "memory://"
 
 
 def _number(
@@ -81,6 +85,16 @@ def _database_url(name: str, raw: str) -> str:
     return raw.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
+def _storage_uri(name: str, raw: str) -> str:
+    scheme, sep, _ = raw.partition("://")
+    if not sep or not scheme:
+        raise ConfigError(
+            f"{PREFIX}{name}: expected a storage URI such as memory:// or redis://HOST:6379, "
+            f"got {raw!r}"
+        )
+    return raw
+
+
 def _model_dir(name: str, raw: str) -> Path:
     path = Path(raw)
     if not (path / "card.json").is_file():
@@ -101,11 +115,15 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "WRITE_BEHIND": _flag,
     "MODEL_POLL_SECONDS": _seconds,
     "WEBHOOKS": _flag,
+    "SECURE_COOKIES": _flag,
+    "RATELIMIT_STORAGE_URI": _storage_uri,
 }
 
 
 # SPAMWARD_* variables read by the tests, benchmarks and commands, not by the service.
-_OTHER_TOOLS = frozenset({"CORPORA", "REQUIRE_CORPORA", "TEST_POSTGRES", "RETRAIN_ACTOR"})
+_OTHER_TOOLS = frozenset(
+    {"CORPORA", "REQUIRE_CORPORA", "REQUIRE_BROWSER", "TEST_POSTGRES", "RETRAIN_ACTOR"}
+)
 
 
 def _read_file(path: Path) -> dict[str, str]:
@@ -160,4 +178,6 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         write_behind=values.get("WRITE_BEHIND", True),
         model_poll_seconds=values.get("MODEL_POLL_SECONDS", 2.0),
         webhooks=values.get("WEBHOOKS", True),
+        secure_cookies=values.get("SECURE_COOKIES", True),
+        ratelimit_storage_uri=values.get("RATELIMIT_STORAGE_URI", "memory://"),
     )

@@ -7,22 +7,26 @@ created for the session on 127.0.0.1:5432 and emptied between tests.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
+from werkzeug.test import TestResponse
 
-from model import DEFAULT_MODEL_DIR
+from model import DEFAULT_MODEL_DIR, Thresholds
 from service import create_app
 from service.db import get_session
-from service.models import Base
+from service.models import Base, Role, Site
 from service.settings import Settings
-from service.sites import add_site
+from service.sites import add_site, set_thresholds
+from service.users import add_user
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "SPAMWARD_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -79,6 +83,7 @@ def settings(database_url: str) -> Settings:
         write_behind=False,
         model_poll_seconds=0,  # tests switch models with ModelHolder.refresh()
         webhooks=False,
+        secret_key="a test secret key, never a real one",
     )
 
 
@@ -124,3 +129,73 @@ def bob(app: Flask) -> Persona:
 
 
 MALLORY_KEY = "0" * 32
+
+
+# Moderation: people who sign in (carol sees every site, dave only alice's, erin is an admin).
+PASSWORD = "correct horse battery staple"
+# With these thresholds the model's answers are stable enough for tests to aim at a decision.
+QUEUE_THRESHOLDS = Thresholds(unsure=0.35, spam=0.9, discard=1.0)
+SPAM_TEXT = "Buy cheap viagra now at http://pills.example.shop"
+UNSURE_TEXT = "Nice article"
+HAM_TEXT = "Thanks, the part about connection pools was really useful."
+
+
+def make_user(
+    app: Flask, name: str, role: Role = Role.MODERATOR, site_ids: tuple[int, ...] = ()
+) -> str:
+    """Create a user who signs in with PASSWORD; return the name."""
+    with app.app_context():
+        session = get_session()
+        sites = [session.get_one(Site, site_id) for site_id in site_ids]
+        add_user(session, name, PASSWORD, role, sites)
+    return name
+
+
+@pytest.fixture
+def carol(app: Flask) -> str:
+    return make_user(app, "carol")
+
+
+@pytest.fixture
+def dave(app: Flask, alice: Persona) -> str:
+    return make_user(app, "dave", site_ids=(alice.site_id,))
+
+
+@pytest.fixture
+def erin(app: Flask) -> str:
+    return make_user(app, "erin", Role.ADMIN)
+
+
+@pytest.fixture
+def flagging(app: Flask, alice: Persona, bob: Persona) -> None:
+    """Give alice's and bob's sites the queue thresholds (and no discarding)."""
+    with app.app_context():
+        session = get_session()
+        for persona in (alice, bob):
+            set_thresholds(session, session.get_one(Site, persona.site_id), QUEUE_THRESHOLDS)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token a page of ours hands out."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, name: str, password: str = PASSWORD) -> TestResponse:
+    """Sign in through the real form."""
+    return client.post(
+        "/login", data={"csrf_token": csrf_token(client), "name": name, "password": password}
+    )
+
+
+def submit(client: FlaskClient, persona: Persona, content: str, **fields: str) -> dict[str, Any]:
+    """Check one comment through the JSON API as the persona's site; return the answer."""
+    response = client.post(
+        "/api/v1/check",
+        json={"comment_content": content, **fields},
+        headers={"Authorization": f"Bearer {persona.key}"},
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.get_json()
+    return answer

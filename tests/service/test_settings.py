@@ -100,3 +100,42 @@ def test_a_misspelt_spamward_variable_is_refused(tmp_path: Path) -> None:
 def test_other_variables_and_the_test_tools_own_are_ignored(tmp_path: Path) -> None:
     environ = {"HOME": "/root", "SPAMWARD_CORPORA": "/data", "SPAMWARD_REQUIRE_CORPORA": "1"}
     assert load_settings(tmp_path, environ).max_batch == 1000
+
+
+def test_moderation_settings_default_to_secure_cookies_and_memory_rate_limits(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(tmp_path, {})
+    assert settings.secure_cookies is True
+    assert settings.ratelimit_storage_uri == "memory://"
+
+
+def test_moderation_settings_are_read_from_the_environment(tmp_path: Path) -> None:
+    settings = load_settings(
+        tmp_path,
+        {
+            "SPAMWARD_SECURE_COOKIES": "false",
+            "SPAMWARD_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        },
+    )
+    assert settings.secure_cookies is False
+    assert settings.ratelimit_storage_uri == "redis://127.0.0.1:6379"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SPAMWARD_SECURE_COOKIES", "sometimes", "true or false"),
+        ("SPAMWARD_RATELIMIT_STORAGE_URI", "redis-server", "storage URI"),
+    ],
+)
+def test_a_bad_moderation_setting_names_the_variable(
+    tmp_path: Path, name: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path, {name: value})
+    assert name in str(caught.value) and expected in str(caught.value)
+
+
+def test_spamward_require_browser_is_known_but_not_a_service_setting(tmp_path: Path) -> None:
+    load_settings(tmp_path, {"SPAMWARD_REQUIRE_BROWSER": "1"})
