@@ -72,10 +72,11 @@ def _load_model(engine: Engine, settings: Settings) -> ModelHolder:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service import akismet_api, auth, health, json_api, moderate
+    from service import akismet_api, auth, health, json_api, moderate, stats_pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(akismet_api.bp)
     app.register_blueprint(json_api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(moderate.bp)
+    app.register_blueprint(stats_pages.bp)
