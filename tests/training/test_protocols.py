@@ -72,12 +72,17 @@ def test_cross_source_cases_are_all_reported_with_sane_auc(corpora: Path) -> Non
         assert case["spam_caught_at_0.1pct_blocked_ham"] <= case["spam_caught_at_1pct_blocked_ham"]
 
 
-def test_training_on_the_same_sources_reproduces_the_shipped_model(corpora: Path) -> None:
+def test_training_on_the_same_sources_rebuilds_the_shipped_model(corpora: Path) -> None:
+    # Not bit for bit: the solver's floating-point path differs between machines (CPU vector
+    # instructions, thread count), and 5,000 L-BFGS steps carry that into the last decimals.
+    # Seen between two machines: thresholds 0.004 apart, probabilities 0.025 at most.
     shipped = SpamModel.load(DEFAULT_MODEL_DIR)
     dataset = load_dataset([corpora / "youtube_spam", corpora / "sms_spam", SEED_FILE])
     pipeline, card = train(dataset, shipped.card.params)
     assert [s["sha256"] for s in card.sources] == [s["sha256"] for s in shipped.card.sources]
-    assert card.thresholds == shipped.card.thresholds
+    for name in ("unsure", "spam", "discard"):
+        assert abs(getattr(card.thresholds, name) - getattr(shipped.card.thresholds, name)) < 0.01
     rebuilt = SpamModel(pipeline, card)
     comments = [e.comment for e in dataset.examples[::50]]
-    assert np.allclose(rebuilt.probabilities(comments), shipped.probabilities(comments), atol=1e-9)
+    gaps = np.abs(np.array(rebuilt.probabilities(comments)) - shipped.probabilities(comments))
+    assert gaps.max() < 0.05 and gaps.mean() < 0.005
