@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from service.db import get_session
+from service.models import Site
 from service.moderate import me
 from service.moderation import visible_sites
 from service.security import sign_in_required
@@ -55,6 +56,14 @@ def stats() -> ResponseReturnValue:
     return render_template("moderate/stats.html", sites=sites, rows=rows, days=days)
 
 
+def _visible_site(site_id: int) -> Site:
+    """The site, if the signed-in person may see it; else 404 (no hint that it exists)."""
+    site = next((s for s in visible_sites(get_session(), me()) if s.id == site_id), None)
+    if site is None:
+        abort(404)
+    return site
+
+
 def _svg(text: str) -> Response:
     response = Response(text, mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = "default-src 'none'"
@@ -66,10 +75,7 @@ def _svg(text: str) -> Response:
 @sign_in_required
 def checks_chart(site_id: int) -> ResponseReturnValue:
     """A stacked bar chart of one site's checks per day by decision."""
-    session = get_session()
-    site = next((s for s in visible_sites(session, me()) if s.id == site_id), None)
-    if site is None:
-        abort(404)
+    session, site = get_session(), _visible_site(site_id)
     since, until = _range(_days())
     per_day = daily_counts(session, [site.id], since, until)[site.id]
     title = f"Checks per day: {site.name or site.url}"
@@ -80,10 +86,7 @@ def checks_chart(site_id: int) -> ResponseReturnValue:
 @sign_in_required
 def corrections_chart(site_id: int) -> ResponseReturnValue:
     """A line chart of the model's mistakes per day as moderators (and the site) judged them."""
-    session = get_session()
-    site = next((s for s in visible_sites(session, me()) if s.id == site_id), None)
-    if site is None:
-        abort(404)
+    session, site = get_session(), _visible_site(site_id)
     since, until = _range(_days())
     per_day = corrections(session, [site.id], since, until)[site.id]
     series = [

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, text
@@ -129,6 +130,15 @@ def bob(app: Flask) -> Persona:
 
 
 MALLORY_KEY = "0" * 32
+
+
+@pytest.fixture
+def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The `spamward` command line, as an admin runs it, on the test database."""
+    monkeypatch.setenv("SPAMWARD_DATABASE_URL", database_url)
+    # Else each command's app would write a key file into the project's instance folder.
+    monkeypatch.setenv("SPAMWARD_SECRET_KEY", "a test secret key")
+    return CliRunner()
 
 
 # Moderation: people who sign in (carol sees every site, dave only alice's, erin is an admin).

@@ -15,12 +15,6 @@ from service.keys import hash_key
 from service.models import Rule, Site
 
 
-@pytest.fixture
-def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SPAMWARD_DATABASE_URL", database_url)
-    return CliRunner()
-
-
 def _ok(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:
     result = runner.invoke(main, list(args), input=stdin)
     assert result.exit_code == 0, result.output

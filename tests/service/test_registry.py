@@ -32,12 +32,6 @@ from tests.service.test_json_api import HAM, check
 SHIPPED_VERSION = read_card(DEFAULT_MODEL_DIR).version
 
 
-@pytest.fixture
-def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SPAMWARD_DATABASE_URL", database_url)
-    return CliRunner()
-
-
 def _ok(runner: CliRunner, *args: str) -> Result:
     result = runner.invoke(main, list(args))
     assert result.exit_code == 0, result.output

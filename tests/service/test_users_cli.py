@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import select
@@ -12,13 +11,6 @@ from service.db import get_session
 from service.models import User, UserSite
 from service.users import authenticate
 from tests.service.conftest import PASSWORD, Persona
-
-
-@pytest.fixture
-def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SPAMWARD_DATABASE_URL", database_url)
-    monkeypatch.setenv("SPAMWARD_SECRET_KEY", "a test secret key")
-    return CliRunner()
 
 
 def _ok(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:

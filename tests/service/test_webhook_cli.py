@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import threading
 
-import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,12 +26,6 @@ from tests.service.webhook_helpers import (
 )
 
 HOOK = "https://alice.example/hooks/spamward"
-
-
-@pytest.fixture
-def run(database_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setenv("SPAMWARD_DATABASE_URL", database_url)
-    return CliRunner()
 
 
 def _ok(runner: CliRunner, *args: str, stdin: str | None = None) -> Result:
