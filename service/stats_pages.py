@@ -90,10 +90,10 @@ def corrections_chart(site_id: int) -> ResponseReturnValue:
     since, until = _range(_days())
     per_day = corrections(session, [site.id], since, until)[site.id]
     series = [
-        ("false positives (moderators)", [float(d.moderator.false_positives) for d in per_day]),
-        ("false negatives (moderators)", [float(d.moderator.false_negatives) for d in per_day]),
-        ("false positives (site)", [float(d.site.false_positives) for d in per_day]),
-        ("false negatives (site)", [float(d.site.false_negatives) for d in per_day]),
+        ("FP, moderators", [float(d.moderator.false_positives) for d in per_day]),
+        ("FN, moderators", [float(d.moderator.false_negatives) for d in per_day]),
+        ("FP, site", [float(d.site.false_positives) for d in per_day]),
+        ("FN, site", [float(d.site.false_negatives) for d in per_day]),
     ]
     title = f"Model corrections per day: {site.name or site.url}"
     return _svg(chart_svg(days_between(since, until), series, title=title, kind="line"))
