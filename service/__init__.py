@@ -72,7 +72,7 @@ def _load_model(engine: Engine, settings: Settings) -> ModelHolder:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from service import akismet_api, auth, health, json_api, moderate, stats_pages
+    from service import admin_pages, akismet_api, auth, health, json_api, moderate, stats_pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(akismet_api.bp)
@@ -80,3 +80,4 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(moderate.bp)
     app.register_blueprint(stats_pages.bp)
+    app.register_blueprint(admin_pages.bp)
