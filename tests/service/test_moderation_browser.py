@@ -6,8 +6,10 @@ chromium (/usr/bin/chromium). Screenshots go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +26,11 @@ from service.models import Role, Site
 from service.settings import Settings
 from service.sites import add_site, set_thresholds
 from service.users import add_user
+from service.webhook_signature import verify
+from service.webhooks import set_webhook
 from tests.conftest import PROJECT_ROOT
 from tests.service.conftest import PASSWORD, QUEUE_THRESHOLDS, SPAM_TEXT, UNSURE_TEXT
+from tests.service.webhook_helpers import SECRET, Receiver
 
 pytestmark = pytest.mark.browser
 
@@ -62,11 +67,12 @@ def browser() -> Iterator[Any]:
 
 @dataclass(frozen=True)
 class LiveSite:
-    """The app served over HTTP, and alice's API key for storing checks."""
+    """The app served over HTTP, alice's API key for storing checks, and her webhook receiver."""
 
     app: Flask
     url: str
     key: str
+    receiver: Receiver
 
     def check(self, content: str, **fields: str) -> dict[str, Any]:
         response = self.app.test_client().post(
@@ -88,21 +94,27 @@ def live(tmp_path: Path) -> Iterator[LiveSite]:
         site_cache_seconds=0,
         write_behind=False,
         secret_key="a browser test secret key",
+        webhooks=True,  # decisions reach alice's receiver, as in production
+        model_poll_seconds=0,
     )
     app = create_app({"TESTING": True, "SETTINGS": settings})
+    receiver = Receiver()
     with app.app_context():
         session = get_session()
         new = add_site(session, "https://alice.example", "Alice's blog")
         set_thresholds(session, session.get_one(Site, new.site.id), QUEUE_THRESHOLDS)
+        set_webhook(session, session.get_one(Site, new.site.id), receiver.url, SECRET)
         add_user(session, "carol", PASSWORD, Role.MODERATOR)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveSite(app, f"http://127.0.0.1:{server.server_port}", new.key)
+        yield LiveSite(app, f"http://127.0.0.1:{server.server_port}", new.key, receiver)
     finally:
         server.shutdown()
         thread.join(timeout=10)
+        app.extensions["spamward.webhooks"].close()
+        receiver.stop()
         app.extensions["spamward.engine"].dispose()
 
 
@@ -232,3 +244,29 @@ def test_hostile_comments_stay_inert_in_the_browser(tab: Tab, live: LiveSite) ->
     assert page.locator("main img").count() == 0
     screenshot(tab, "hostile-comments")
     assert tab.csp_violations() == []
+
+
+def test_the_sites_webhook_receives_signed_events_for_the_decisions_made_in_the_browser(
+    tab: Tab, live: LiveSite
+) -> None:
+    approved = live.check(SPAM_TEXT + " first")
+    spammed = live.check(SPAM_TEXT + " second")
+    sign_in(tab, live)
+    tab.page.keyboard.press("j")  # the newest: `spammed`
+    tab.page.keyboard.press("s")
+    tab.page.wait_for_selector(".flash.info")
+    tab.page.keyboard.press("j")
+    tab.page.keyboard.press("a")
+    tab.page.wait_for_selector(".flash.info")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and len(live.receiver.requests) < 2:
+        time.sleep(0.1)
+    events = []
+    for request in live.receiver.requests:
+        verify(SECRET, request.headers.get("X-Spamward-Signature"), request.body)  # raises if bad
+        events.append(json.loads(request.body))
+    assert sorted((e["comment_id"], e["action"], e["moderator"]) for e in events) == [
+        (approved["id"], "approve", "carol"),
+        (spammed["id"], "spam", "carol"),
+    ]
+    assert tab.errors == []
