@@ -122,7 +122,7 @@ def fill(app: Flask, count: int, comments: list[tuple[dict[str, str], dict[str, 
         session = get_session()
         site_ids = [add_site(session, f"https://site{n}.example").site.id for n in range(3)]
         add_user(session, "admin", PASSWORD, Role.ADMIN)
-        version = app.extensions["spamward.model"].version
+        version = app.extensions["spamward.models"].get().version
         for chunk in check_rows(count, site_ids, comments):
             for row in chunk:
                 row["model_version"] = version
@@ -191,7 +191,7 @@ def measure(app: Flask, repeat: int) -> None:
     report("queue page, score 0.5-0.9 + site", timed(repeat, page("min=0.5&max=0.9&site=2")))
     with app.app_context():
         session = get_session()
-        model = app.extensions["spamward.model"]
+        model = app.extensions["spamward.models"].get()
         checks = list(
             session.scalars(
                 select(Check)
