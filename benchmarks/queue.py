@@ -224,6 +224,8 @@ def run(url: str, checks: int, repeat: int, comments: Any) -> None:
         site_cache_seconds=0,
         write_behind=False,
         secret_key="benchmark",
+        webhooks=False,  # nothing to send, and no thread outliving the temporary database
+        model_poll_seconds=0,
     )
     if url.startswith("postgresql"):
         from service.db import make_engine, upgrade
