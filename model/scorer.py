@@ -60,6 +60,11 @@ def _unique_counts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[first], np.diff(first, append=ordered.size)
 
 
+def _counted(ids: TokenIds) -> Counter[int]:
+    """How often each token id occurs (as plain ints, whatever form the ids came in)."""
+    return Counter(ids.tolist() if isinstance(ids, np.ndarray) else ids)
+
+
 # Below this many tokens a plain Python loop beats array operations' fixed cost.
 _ARRAY_MIN_TOKENS = 160
 TokenIds = list[int] | np.ndarray
@@ -111,7 +116,7 @@ class _CompiledVectorizer:
         indices: list[int] = []
         values: list[float] = []
         squares = 0.0
-        for index, count in Counter(ids.tolist() if isinstance(ids, np.ndarray) else ids).items():
+        for index, count in _counted(ids).items():
             tf = self._tf(count)
             indices.append(index)
             values.append(tf * weights[index])
@@ -123,7 +128,7 @@ class _CompiledVectorizer:
         weights, squares_of = self.weights, self.idf_squared
         ones = self.binary
         dot = squares = 0.0
-        for index, count in Counter(ids.tolist() if isinstance(ids, np.ndarray) else ids).items():
+        for index, count in _counted(ids).items():
             if count == 1 or ones:
                 dot += weights[index]
                 squares += squares_of[index]

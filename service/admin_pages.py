@@ -23,15 +23,13 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from model import ThresholdError, Thresholds
-from model.card import ModelCard
-from service.context import get_settings
+from service.context import get_model, get_settings
 from service.db import get_session
 from service.jobs import JobAlreadyRunning, recent_jobs, running_job, spawn_retrain
 from service.models import ModelVersion, Site
 from service.moderate import me
 from service.registry import (
     RegistryError,
-    champion,
     ensure_current_registered,
     list_versions,
     promote,
@@ -88,18 +86,13 @@ def models() -> ResponseReturnValue:
         running=running_job(session, RETRAIN),
         jobs=recent_jobs(session, RETRAIN, limit=10),
         sites=[(site, site_thresholds(site)) for site in sites],
-        default=get_settings().thresholds or _served_thresholds(),
+        default=_served_thresholds(),
     )
 
 
 def _served_thresholds() -> Thresholds:
-    session = get_session()
-    live = champion(session)
-    if live is None:
-        from service.context import get_model
-
-        return get_model().card.thresholds
-    return ModelCard.from_json(live.card).thresholds
+    """The thresholds checks are decided with when a site has none of its own."""
+    return get_settings().thresholds or get_model().card.thresholds
 
 
 @bp.get("/reports/<version>/<name>")
