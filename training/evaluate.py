@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from training.data import DataError, Example, deduplicate, load_dataset, load_file
 from training.metrics import decision_metrics, ranking_metrics, threshold_for_blocked_ham
 from training.pipeline import merged_params
-from training.train import example_matrix, fit, out_of_fold_scores
+from training.train import example_matrix, fit, out_of_fold_scores, sample_weights
 
 PROTOCOLS = ("tubespam", "cross-source", "sms")
 SPLIT_FILE = Path("splits") / "tubespam_authors_holdout70.csv"
@@ -210,7 +210,13 @@ def sms(
     labels = [e.label for e in examples]
     train, test = train_test_split(examples, test_size=0.3, stratify=labels, random_state=seed)
     progress("sms: choosing the threshold on training folds")
-    oof = out_of_fold_scores(train, params, seed=seed)
+    oof = out_of_fold_scores(
+        params,
+        example_matrix(train),
+        np.array([e.label for e in train]),
+        sample_weights(train, params),
+        seed=seed,
+    )
     threshold = threshold_for_blocked_ham([e.label for e in train], oof, SMS_MAX_BLOCKED_HAM)
     progress("sms: fitting and testing")
     scores = _scores(fit(train, params), test)

@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from model.features import AUTHOR_SIGNAL_COLUMN, CONTENT_SIGNAL_COLUMN, TEXT_COLUMN
+from model.vectorizers import WordwiseCharVectorizer
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_ngram_range": [1, 2],
@@ -72,7 +73,8 @@ def build_pipeline(params: dict[str, Any]) -> Pipeline:
         sublinear_tf=True,
         dtype=np.float64,
     )
-    chars = TfidfVectorizer(
+    # The same TF-IDF as scikit-learn's char_wb, counted word by word (several times faster).
+    chars = WordwiseCharVectorizer(
         analyzer="char_wb",
         lowercase=params["char_lowercase"],
         ngram_range=tuple(params["char_ngram_range"]),
