@@ -1,15 +1,17 @@
 """Benchmark the retraining loop: does it learn a new kind of spam, and how long does it take?
 
 Run: .venv/bin/python -m benchmarks.retrain [--labels 600] [--bulk 100000] [--skip-bulk]
+                                            [--rate 200] [--window 10]
 
 1. The loop learns: a fresh service (temporary SQLite, the shipped model) stores `--labels`
    comments of a kind the shipped model has not seen ("recovery" scams, with ham on the same
    subject), a moderator labels each, and `spamward retrain`'s code runs on the base corpora
    plus those labels. Held-out comments of the same kind (other names, amounts, handles) are
    scored by the shipped model and by the challenger: spam caught at the same blocked-ham rate.
-2. Scale: `--bulk` more labelled checks are inserted, the service is started on the same
-   database and driven with wrk (comment-check) while idle and while `spamward retrain` runs;
-   the retraining is timed. Needs wrk.
+2. Scale: `--bulk` more labelled checks are inserted and `spamward retrain` is timed on a
+   quiet machine. Then the service is started on the same database and sent comment-checks
+   at `--rate` per second (or, with `--rate 0`, by wrk as fast as it answers) while idle and
+   while `spamward retrain` runs again; each window's figures are printed as it ends.
 Prints figures; asserts nothing. Needs the public corpora beside the project (../shared/data).
 """
 
@@ -22,7 +24,9 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ import numpy as np
 from sqlalchemy import insert
 
 from benchmarks.new_kind import comments as new_kind_comments
-from benchmarks.service import _bodies, _free_port, _script, _start, _stop, _wrk
+from benchmarks.service import Run, _bodies, _free_port, _script, _start, _stop, _wrk
 from model import DEFAULT_MODEL_DIR, SpamModel
 from model.features import comments_to_matrix
 from service import create_app
@@ -117,7 +121,10 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=600)
     parser.add_argument("--bulk", type=int, default=100_000)
     parser.add_argument("--skip-bulk", action="store_true")
-    parser.add_argument("--window", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--window", type=int, default=10, help="seconds per load window")
+    parser.add_argument(
+        "--rate", type=int, default=200, help="checks/s while retraining; 0: as fast as wrk can"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="spamward-bench-retrain-"))
     settings = Settings(
@@ -157,46 +164,112 @@ def main() -> None:
     app.extensions["spamward.engine"].dispose()
     total = args.bulk + args.labels
     print(f"2. retraining on the base corpora plus {total} labelled checks, service under load")
-    _retrain_under_load(settings.database_url, key, folder, args.window)
+    _retrain_under_load(settings.database_url, key, folder, args.window, args.rate)
 
 
-def _retrain_under_load(database_url: str, key: str, folder: Path, window: int) -> None:
-    """Time `spamward retrain` quiet, then again while wrk drives comment-check."""
+def _retrain_under_load(database_url: str, key: str, folder: Path, window: int, rate: int) -> None:
+    """Time `spamward retrain` quiet, then again while comment-checks keep coming.
+
+    With `rate`, checks are sent at that steady rate (a busy site); with 0, wrk sends as fast
+    as the service answers (16 connections), which leaves the niced retraining little CPU.
+    """
     env = {"SPAMWARD_DATABASE_URL": database_url}
     seconds, code, output = _timed_retrain(env, folder, lambda: None)
     print(f"   quiet: retraining took {seconds:.0f} s (goal: under 300 s), exit {code}")
-    print("   " + "\n   ".join(output.strip().splitlines()[-3:]))
+    print("   " + "\n   ".join(output.strip().splitlines()[-3:]), flush=True)
     port = _free_port()
     server = _start("service:create_app()", env, port)
     form, _ = _bodies(folder, key, "https://news.example")
-    script = _script(
-        folder,
-        "akismet",
-        form,
-        "/1.1/comment-check",
-        {"Content-Type": "application/x-www-form-urlencoded"},
-    )
     url = f"http://127.0.0.1:{port}"
+    if rate:
+        bodies = form.read_bytes().splitlines()
+        load = f"{rate} checks/s sent steadily"
+
+        def measure(name: str) -> Run:
+            return _paced(name, url + "/1.1/comment-check", bodies, rate, window)
+
+    else:
+        script = _script(
+            folder,
+            "akismet",
+            form,
+            "/1.1/comment-check",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        load = "wrk, 16 connections, as fast as answered"
+
+        def measure(name: str) -> Run:
+            return _wrk(name, url, script, window, 16)
+
     windows = 0
 
     def drive() -> None:
         nonlocal windows
         windows += 1
-        run = _wrk("busy", url, script, window, 16)
-        print(
-            f"   while retraining, window {windows}: {run.rps:.0f} req/s, "
-            f"p99 {run.p99_ms:.1f} ms, {run.errors} errors",
-            flush=True,
-        )
+        _say(f"while retraining, window {windows}", measure("busy"))
 
     try:
-        idle = _wrk("idle", url, script, window, 16)
-        print(f"   idle: {idle.rps:.0f} req/s, p99 {idle.p99_ms:.1f} ms, {idle.errors} errors")
+        print(f"   load: {load}; {window} s windows")
+        _say("idle", measure("idle"))
         seconds, code, output = _timed_retrain(env, folder, drive)
     finally:
         _stop(server)
     print(f"   under load: retraining took {seconds:.0f} s (goal: under 300 s), exit {code}")
     print("   " + "\n   ".join(output.strip().splitlines()[-3:]))
+
+
+def _say(name: str, run: Run) -> None:
+    print(
+        f"   {name}: {run.rps:.0f} req/s, p50 {run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, "
+        f"{run.errors} errors",
+        flush=True,
+    )
+
+
+def _paced(name: str, url: str, bodies: list[bytes], rate: int, seconds: int) -> Run:
+    """Send comment-checks at `rate` per second for `seconds`, from enough threads.
+
+    Latency counts from when each request was due, so a stalled service cannot hide its
+    backlog (no coordinated omission).
+    """
+    total = rate * seconds
+    start = time.monotonic() + 0.05
+    due_times = iter(start + i / rate for i in range(total))
+    taking = threading.Lock()
+    latencies: list[float] = []
+    errors = 0
+
+    def send(body: bytes) -> bool:
+        request = urllib.request.Request(url, data=body, method="POST")
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status == 200 and response.read() in (b"true", b"false")
+        except OSError:
+            return False
+
+    def worker() -> None:
+        nonlocal errors
+        while True:
+            with taking:
+                due = next(due_times, None)
+                index = len(latencies) + errors
+            if due is None:
+                return
+            time.sleep(max(0.0, due - time.monotonic()))
+            ok = send(bodies[index % len(bodies)])
+            with taking:
+                latencies.append((time.monotonic() - due) * 1000)
+                errors += not ok
+
+    threads = [threading.Thread(target=worker) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - start
+    p50, p99 = np.percentile(latencies, [50, 99])
+    return Run(name, total, total / elapsed, float(p50), float(p99), errors)
 
 
 def _timed_retrain(
