@@ -2,11 +2,13 @@
 
 One commit per comment-check costs more than scoring the comment; a writer thread per process
 takes the rows the requests hand it and stores whatever has queued up in one transaction. The
-answer is sent before its row is stored: a row becomes readable a few milliseconds later, and
-`flush()` waits for everything handed over so far. The thread gathers rows for up to 10 ms
-after the first, so that a busy process commits about a hundred times a second, not per row.
+answer is sent before its row is stored: a row becomes readable within about 50 ms, and
+`flush()` waits for everything handed over so far. The thread gathers rows for up to 50 ms
+after the first, so that a busy process commits about twenty times a second, not per row: each
+transaction costs about 1 ms of CPU in SQLAlchemy and SQLite, so at 200 checks/s per worker
+gathering 10 rows rather than 2 takes the writer's CPU from about 0.3 to 0.2 ms per check.
 Stopping the process gracefully (SIGTERM to gunicorn) flushes first; a hard kill loses at most
-the rows of the last few milliseconds.
+the rows of the last 50 ms or so.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class CheckWriter:
         max_rows: int = 500,
         retry_seconds: float = 1.0,
         max_pending: int = 10_000,
-        gather_seconds: float = 0.01,
+        gather_seconds: float = 0.05,
     ) -> None:
         self.engine = engine
         self.max_rows = max_rows
@@ -95,16 +97,13 @@ class CheckWriter:
             atexit.register(self.close)
 
     def _take_batch(self) -> list[dict[str, Any]]:
+        # Sleep through the gathering window, then drain: waiting on the queue instead would
+        # wake this thread, and take the GIL from a request, on every row.
         rows = [self._queue.get()]
-        deadline = time.monotonic() + self.gather_seconds
+        time.sleep(self.gather_seconds)
         while len(rows) < self.max_rows:
-            remaining = deadline - time.monotonic()
             try:
-                rows.append(
-                    self._queue.get(timeout=remaining)
-                    if remaining > 0
-                    else self._queue.get_nowait()
-                )
+                rows.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return rows
