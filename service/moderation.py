@@ -14,9 +14,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     ColumnElement,
-    String,
     and_,
-    cast,
     exists,
     func,
     insert,
@@ -123,8 +121,15 @@ def _shared_conditions(moderator: Moderator, wanted: QueueFilter) -> list[Column
         conditions.append(Check.created_at < wanted.until)
     if wanted.text.strip():
         pattern = _like_pattern(wanted.text.strip())
-        # Email and URL live in the fields JSON: its text form is searched as a whole.
-        searched = (Check.content, Check.author, Check.user_ip, cast(Check.fields, String))
+        # What WordPress's comment search covers. Email and URL are read out of the fields
+        # JSON as text, so field names never match and non-ASCII text is not JSON-escaped.
+        searched = (
+            Check.content,
+            Check.author,
+            Check.user_ip,
+            Check.fields["comment_author_email"].as_string(),
+            Check.fields["comment_author_url"].as_string(),
+        )
         conditions.append(or_(*(func.lower(c).like(pattern, escape="\\") for c in searched)))
     return conditions
 

@@ -262,3 +262,27 @@ def test_only_http_urls_become_links(url: str, link: str | None) -> None:
 
 def _bearer(persona: Persona) -> dict[str, str]:
     return {"Authorization": f"Bearer {persona.key}"}
+
+
+def test_search_finds_a_non_ascii_email_and_url_as_written(
+    client: FlaskClient, alice: Persona, carol: str
+) -> None:
+    found = submit(
+        client,
+        alice,
+        SPAM_TEXT,
+        comment_author_email="zoë@exämple.test",
+        comment_author_url="https://café.example/menu",
+    )
+    sign_in(client, carol)
+    for term in ("zoë@exämple", "café.example"):
+        assert shown_ids(client, f"q={term}") == [found["id"]], term
+
+
+def test_search_does_not_match_the_names_of_stored_fields(
+    client: FlaskClient, alice: Persona, carol: str
+) -> None:
+    submit(client, alice, SPAM_TEXT, comment_author_email="a@b.example")
+    sign_in(client, carol)
+    for term in ("comment_author_email", "user_agent", "comment_content"):
+        assert shown_ids(client, f"q={term}") == [], term
