@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -127,6 +127,16 @@ def fit(examples: Sequence[Example], params: dict[str, Any]) -> Pipeline:
     return fit_matrix(params, matrix, labels, sample_weights(examples, params))
 
 
+def _folds(
+    labels: np.ndarray, folds: int, seed: int, progress: Progress
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(training rows, held-out rows) of each stratified fold, saying which fold it is."""
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    for number, split in enumerate(splitter.split(np.zeros(len(labels)), labels), start=1):
+        progress(f"validation fold {number}/{folds}")
+        yield split
+
+
 def out_of_fold_scores(
     params: dict[str, Any],
     matrix: np.ndarray,
@@ -138,9 +148,7 @@ def out_of_fold_scores(
 ) -> np.ndarray:
     """Score every row with a model that did not see it (stratified k-fold)."""
     scores = np.zeros(len(labels))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for number, (train, test) in enumerate(splitter.split(matrix, labels), start=1):
-        progress(f"validation fold {number}/{folds}")
+    for train, test in _folds(labels, folds, seed, progress):
         model = fit_matrix(params, matrix[train], labels[train], weights[train])
         scores[test] = model.predict_proba(matrix[test])[:, 1]
     return scores
@@ -167,9 +175,7 @@ def fit_with_shared_features(
     progress(f"fitting the vectorizers on {len(labels)} comments")
     features = pipeline.named_steps["features"].fit_transform(matrix)
     scores = np.zeros(len(labels))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    for number, (train, test) in enumerate(splitter.split(matrix, labels), start=1):
-        progress(f"validation fold {number}/{folds}")
+    for train, test in _folds(labels, folds, seed, progress):
         classifier = clone(pipeline.named_steps["classifier"])
         classifier.fit(features[train], labels[train], sample_weight=weights[train])
         scores[test] = classifier.predict_proba(features[test])[:, 1]

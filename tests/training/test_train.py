@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -90,23 +91,29 @@ def test_the_card_holds_validation_metrics_per_source(tiny_dataset: Dataset) -> 
     assert card.licences == []
 
 
-def test_shared_features_give_the_same_final_model_as_a_plain_fit() -> None:
+Rows = tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]
+
+
+@pytest.fixture
+def rows() -> Rows:
+    """Parameters, then the pipeline's input, labels and weights of 120 fixture comments."""
     examples = make_examples(120)
     params = merged_params({"char_min_df": 1})
-    matrix = example_matrix(examples)
     labels = np.array([e.label for e in examples])
-    weights = sample_weights(examples, params)
+    return params, example_matrix(examples), labels, sample_weights(examples, params)
+
+
+def test_shared_features_give_the_same_final_model_as_a_plain_fit(rows: Rows) -> None:
+    params, matrix, labels, weights = rows
     shared, _ = fit_with_shared_features(params, matrix, labels, weights, folds=3)
     plain = fit_matrix(params, matrix, labels, weights)
     assert np.array_equal(shared.predict_proba(matrix), plain.predict_proba(matrix))
 
 
-def test_shared_features_score_each_row_with_a_classifier_that_did_not_see_it() -> None:
-    examples = make_examples(120)
-    params = merged_params({"char_min_df": 1})
-    matrix = example_matrix(examples)
-    labels = np.array([e.label for e in examples])
-    weights = sample_weights(examples, params)
+def test_shared_features_score_each_row_with_a_classifier_that_did_not_see_it(
+    rows: Rows,
+) -> None:
+    params, matrix, labels, weights = rows
     pipeline, scores = fit_with_shared_features(params, matrix, labels, weights, folds=3)
     in_sample = pipeline.predict_proba(matrix)[:, 1]
     # Out-of-fold scores are less sure of the truth than the final model is of its own rows.
