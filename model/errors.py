@@ -18,7 +18,7 @@ class ModelIntegrityError(ModelError):
 
 
 class ModelVersionError(ModelError):
-    """An artifact was made with a scikit-learn version this install cannot load safely."""
+    """An artifact was made with a scikit-learn or Spamward version this install cannot load."""
 
 
 class ThresholdError(ModelError, ValueError):

@@ -183,6 +183,11 @@ def _unpickle(source: Any, origin: str) -> Any:
             return joblib.load(source)
         except InconsistentVersionWarning as exc:
             raise ModelVersionError(f"{origin}: {exc}") from exc
+        except (AttributeError, ImportError) as exc:
+            # A class this install does not have: the artifact comes from a newer Spamward.
+            raise ModelVersionError(
+                f"{origin}: made by another Spamward version, this one cannot load it: {exc}"
+            ) from exc
 
 
 def load_pipeline_bytes(card: ModelCard, artifact: bytes, origin: str) -> Any:

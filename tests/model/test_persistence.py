@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -19,7 +20,13 @@ from model import (
 )
 from model.card import CARD_FILE
 from model.features import FEATURE_VERSION
-from model.persistence import file_sha256, load_pipeline, read_card, save_model
+from model.persistence import (
+    file_sha256,
+    load_pipeline,
+    load_pipeline_bytes,
+    read_card,
+    save_model,
+)
 
 
 def _copy(folder: Path, tmp_path: Path) -> Path:
@@ -114,6 +121,18 @@ def test_an_artifact_from_another_scikit_learn_minor_version_is_refused(
     _edit_card(folder, environment={**card.environment, "scikit-learn": "1.2.2"})
     with pytest.raises(ModelVersionError, match=r"1\.2\.2.*" + sklearn.__version__):
         SpamModel.load(folder)
+
+
+def test_an_artifact_naming_a_class_this_install_lacks_is_refused_as_another_version(
+    tiny_model_dir: Path,
+) -> None:
+    # A pickle of `model.from_the_future.Vectorizer()`, as a newer Spamward might write.
+    artifact = b"cmodel.from_the_future\nVectorizer\n)R."
+    card = dataclasses.replace(
+        read_card(tiny_model_dir), artifact_sha256=hashlib.sha256(artifact).hexdigest()
+    )
+    with pytest.raises(ModelVersionError, match=r"another Spamward version.*from_the_future"):
+        load_pipeline_bytes(card, artifact, "registry version 7")
 
 
 def test_another_patch_release_of_scikit_learn_is_accepted(
