@@ -100,7 +100,8 @@ class CheckWriter:
         # Sleep through the gathering window, then drain: waiting on the queue instead would
         # wake this thread, and take the GIL from a request, on every row.
         rows = [self._queue.get()]
-        time.sleep(self.gather_seconds)
+        if self._queue.qsize() < self.max_rows - 1:  # a backlog is stored without waiting
+            time.sleep(self.gather_seconds)
         while len(rows) < self.max_rows:
             try:
                 rows.append(self._queue.get_nowait())
