@@ -22,8 +22,9 @@ from model.scorer import char_wb_analyzer
 class WordwiseCharVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn has no types
     """`TfidfVectorizer(analyzer="char_wb")` with word-by-word counting; otherwise the same.
 
-    Only plain settings take the fast road (no preprocessor, accent stripping, custom
-    analyzer or file input); any other setting falls back to scikit-learn's own counting.
+    Only plain settings and str documents take the fast road (no preprocessor, accent
+    stripping, custom analyzer, file input or bytes); anything else falls back to
+    scikit-learn's own counting.
     """
 
     def _is_wordwise(self) -> bool:
@@ -35,11 +36,13 @@ class WordwiseCharVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn 
         )
 
     def _count_vocab(self, raw_documents: Iterable[str], fixed_vocab: bool) -> tuple[Any, Any]:
-        if not self._is_wordwise():
-            counted: tuple[Any, Any] = super()._count_vocab(raw_documents, fixed_vocab)
+        documents = list(raw_documents)
+        if not self._is_wordwise() or not all(isinstance(d, str) for d in documents):
+            # Other settings, or bytes to decode first: scikit-learn's own counting.
+            counted: tuple[Any, Any] = super()._count_vocab(documents, fixed_vocab)
             return counted
         words: dict[str, int] = {}
-        per_document = _word_matrix(raw_documents, words, self.lowercase)
+        per_document = _word_matrix(documents, words, self.lowercase)
         vocabulary: dict[str, int] = dict(self.vocabulary_) if fixed_vocab else {}
         grams = _gram_matrix(
             list(words), vocabulary, self.ngram_range, grow=not fixed_vocab, dtype=self.dtype

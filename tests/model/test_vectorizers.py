@@ -91,3 +91,10 @@ def test_a_preprocessor_falls_back_to_scikit_learns_own_counting() -> None:
     assert (wordwise.fit_transform(texts) != reference.fit_transform(texts)).nnz == 0
     assert_same_fit(reference, wordwise)
     assert all(term == term.upper() for term in wordwise.vocabulary_)
+
+
+def test_bytes_documents_are_decoded_as_scikit_learn_decodes_them() -> None:
+    reference, wordwise = both(ngram_range=(2, 4))
+    texts = [text.encode("utf-8") for text in documents(60, seed=6)]
+    assert (wordwise.fit_transform(texts) != reference.fit_transform(texts)).nnz == 0
+    assert_same_fit(reference, wordwise)
