@@ -43,7 +43,8 @@ class WordwiseCharVectorizer(TfidfVectorizer):  # type: ignore[misc]  # sklearn 
             return counted
         words: dict[str, int] = {}
         per_document = _word_matrix(documents, words, self.lowercase)
-        vocabulary: dict[str, int] = dict(self.vocabulary_) if fixed_vocab else {}
+        # A fitted vocabulary is only read (grow=False below), never changed.
+        vocabulary: dict[str, int] = self.vocabulary_ if fixed_vocab else {}
         grams = _gram_matrix(
             list(words), vocabulary, self.ngram_range, grow=not fixed_vocab, dtype=self.dtype
         )
