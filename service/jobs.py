@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.models import Job, JobStatus, utc_now
+from service.models import Job, JobStatus, as_utc, utc_now
 
 # A running job writes a heartbeat at least this often (each progress line is one).
 STALE_AFTER = timedelta(minutes=10)
@@ -33,7 +33,7 @@ class JobAlreadyRunning(Exception):
 
 def _alive(job: Job) -> bool:
     if job.host != socket.gethostname() or job.pid is None:
-        return utc_now() - job.heartbeat_at < STALE_AFTER
+        return utc_now() - as_utc(job.heartbeat_at) < STALE_AFTER
     try:
         os.kill(job.pid, 0)
     except ProcessLookupError:

@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,8 @@ from model import SpamModel
 from service import create_app
 from service.context import get_model_holder
 from service.db import get_session
-from service.jobs import JobAlreadyRunning, running_job, start_job
-from service.models import Job, ModelVersion
+from service.jobs import STALE_AFTER, JobAlreadyRunning, running_job, start_job
+from service.models import Job, ModelVersion, utc_now
 from service.registry import champion
 from service.retraining import JOB_KIND, RetrainError, labelled_checks, run_retrain
 from service.settings import Settings
@@ -176,6 +177,22 @@ def test_a_job_whose_process_died_is_marked_failed_and_frees_the_lock(tiny_app: 
         assert job.status == "failed" and job.lock is None
         assert "interrupted" in (job.error or "")
         start_job(session, JOB_KIND, "bob")  # the lock is free again
+
+
+def test_a_job_on_another_host_is_judged_by_its_heartbeat(tiny_app: Flask) -> None:
+    with tiny_app.app_context():
+        session = get_session()
+        job = start_job(session, JOB_KIND, "alice")
+        job.host = "another-host"
+        session.commit()
+        session.expire_all()  # read the times back as the database gives them
+        assert running_job(session, JOB_KIND) is not None  # its heartbeat is fresh
+        job.heartbeat_at = utc_now() - STALE_AFTER - timedelta(seconds=1)
+        session.commit()
+        session.expire_all()
+        assert running_job(session, JOB_KIND) is None
+        session.refresh(job)
+        assert job.status == "failed"
 
 
 def test_a_retraining_interrupted_mid_training_leaves_the_champion_and_no_version(
