@@ -32,7 +32,7 @@ from service.checking import (
 from service.context import get_model, get_settings, get_site_cache
 from service.db import get_session
 from service.errors import json_error
-from service.models import Check, Label, LabelSource, utc_now
+from service.models import Check, Label, LabelSource, as_utc, utc_now
 from service.sites import CachedSite
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -277,11 +277,7 @@ def check_comments() -> Response:
 
 def _iso(moment: datetime | None) -> str | None:
     """ISO 8601 in UTC; SQLite hands back naive datetimes, which were stored in UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
+    return None if moment is None else as_utc(moment).astimezone(UTC).isoformat()
 
 
 def check_view(check: Check) -> dict[str, Any]:

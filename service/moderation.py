@@ -27,7 +27,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from service import webhooks
-from service.models import Action, Check, Decision, Label, LabelSource, Site, utc_now
+from service.models import (
+    Action,
+    Check,
+    Decision,
+    Label,
+    LabelSource,
+    Site,
+    as_utc,
+    utc_now,
+)
 from service.users import Moderator
 
 QUEUE_DECISIONS = ("unsure", "spam")
@@ -300,13 +309,8 @@ def undoable(decision: Decision, moderator: Moderator, now: datetime | None = No
         return False
     if moderator.is_admin:
         return True
-    recent = (now or utc_now()) - _aware(decision.created_at) <= UNDO_WINDOW
+    recent = (now or utc_now()) - as_utc(decision.created_at) <= UNDO_WINDOW
     return decision.user_id == moderator.id and recent
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utc_now().tzinfo)
 
 
 def undo(session: Session, moderator: Moderator, decision_id: int) -> Decision:

@@ -16,13 +16,13 @@ import os
 import random
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import ColumnElement, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Site, WebhookEvent, utc_now
+from service.models import Site, WebhookEvent, as_utc, utc_now
 from service.webhook_signature import EVENT_ID_HEADER, SIGNATURE_HEADER, signature_header
 
 log = logging.getLogger(__name__)
@@ -139,11 +139,6 @@ class _Outgoing:
     locked_until: datetime | None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes, which were stored in UTC."""
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
 def _load(engine: Engine, event_id: int) -> _Outgoing | None:
     with Session(engine) as session:
         event = session.get(WebhookEvent, event_id)
@@ -157,7 +152,7 @@ def _load(engine: Engine, event_id: int) -> _Outgoing | None:
             event.payload.encode("utf-8"),
             _event_id(event),
             event.attempts,
-            _aware(event.locked_until),
+            as_utc(event.locked_until) if event.locked_until else None,
         )
 
 
