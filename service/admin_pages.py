@@ -25,7 +25,13 @@ from sqlalchemy import select
 from model import ThresholdError, Thresholds
 from service.context import get_model, get_settings
 from service.db import get_session
-from service.jobs import JobAlreadyRunning, recent_jobs, running_job, spawn_retrain
+from service.jobs import (
+    RETRAIN_JOB,
+    JobAlreadyRunning,
+    recent_jobs,
+    running_job,
+    spawn_retrain,
+)
 from service.models import ModelVersion, Site
 from service.moderate import me
 from service.registry import (
@@ -40,7 +46,6 @@ from service.sites import set_thresholds, site_thresholds
 from service.threshold_preview import preview_thresholds
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-RETRAIN = "retrain"  # the job kind, as service.retraining names it (not imported: training)
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -83,8 +88,8 @@ def models() -> ResponseReturnValue:
         "admin/models.html",
         versions=list_versions(session),
         report=latest.report if latest is not None else None,
-        running=running_job(session, RETRAIN),
-        jobs=recent_jobs(session, RETRAIN, limit=10),
+        running=running_job(session, RETRAIN_JOB),
+        jobs=recent_jobs(session, RETRAIN_JOB, limit=10),
         sites=[(site, site_thresholds(site)) for site in sites],
         default=_served_thresholds(),
     )
@@ -109,7 +114,7 @@ def report_file(version: str, name: str) -> ResponseReturnValue:
 def retrain() -> ResponseReturnValue:
     """Start a retraining in its own process; its progress shows on this page."""
     session = get_session()
-    current = running_job(session, RETRAIN)
+    current = running_job(session, RETRAIN_JOB)
     if current is not None:
         flash(f"A retraining is already running ({current.progress or 'starting'}).", "error")
         return redirect(url_for("admin.models"))
@@ -170,7 +175,6 @@ def site_thresholds_page(site_id: int) -> ResponseReturnValue:
         abort(404)
     source = request.form if request.method == "POST" else request.args
     wanted = site_thresholds(site) or _served_thresholds()
-    preview = None
     if "spam" in source:
         try:
             wanted = _thresholds_from(source)

@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 
 from service.models import Job, JobStatus, as_utc, utc_now
 
+# The kind of job `spamward retrain` records (and the admin page shows).
+RETRAIN_JOB = "retrain"
 # A running job writes a heartbeat at least this often (each progress line is one).
 STALE_AFTER = timedelta(minutes=10)
 

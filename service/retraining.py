@@ -20,7 +20,7 @@ from model import SpamModel
 from model.card import ModelCard
 from model.persistence import save_model
 from service.checking import model_comment
-from service.jobs import fail, report_progress, start_job, succeed
+from service.jobs import RETRAIN_JOB, fail, report_progress, start_job, succeed
 from service.models import Check, Label
 from service.registry import (
     champion,
@@ -33,7 +33,6 @@ from training.data import DataError, Dataset, load_dataset
 from training.report import write_report
 from training.retrain import DEFAULT_MARGIN, LABELS_SOURCE, LabelledComment, retrain
 
-JOB_KIND = "retrain"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -108,7 +107,7 @@ def run_retrain(
     :raises JobAlreadyRunning: when a retraining is running already.
     :raises RetrainError: when it fails; the job records the error and the champion stays.
     """
-    job = start_job(session, JOB_KIND, actor)
+    job = start_job(session, RETRAIN_JOB, actor)
 
     def progress(text: str) -> None:
         echo(text)

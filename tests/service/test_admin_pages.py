@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from model import DEFAULT_MODEL_DIR, SpamModel
 from model.persistence import read_card
 from service.db import get_session
-from service.jobs import start_job
+from service.jobs import RETRAIN_JOB, start_job
 from service.models import Role, Site
 from service.registry import champion, ensure_current_registered, register_folder
-from service.retraining import JOB_KIND, run_retrain
+from service.retraining import run_retrain
 from tests.factories import make_comments
 from tests.service.conftest import Persona, csrf_token, make_user, sign_in, submit
 from tests.service.test_retraining import _label, _persona, tiny_app  # noqa: F401 (fixture)
@@ -101,7 +101,7 @@ def test_the_retrain_button_refuses_while_a_retraining_runs(
 ) -> None:
     monkeypatch.setattr("service.admin_pages.spawn_retrain", lambda *a: pytest.fail("spawned"))
     with app.app_context():
-        job = start_job(get_session(), JOB_KIND, "cli:root")
+        job = start_job(get_session(), RETRAIN_JOB, "cli:root")
         job.progress = "validation fold 2/5"
         get_session().commit()
     sign_in(client, erin)

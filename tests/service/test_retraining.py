@@ -19,10 +19,10 @@ from model import SpamModel
 from service import create_app
 from service.context import get_model_holder
 from service.db import get_session
-from service.jobs import STALE_AFTER, JobAlreadyRunning, running_job, start_job
+from service.jobs import RETRAIN_JOB, STALE_AFTER, JobAlreadyRunning, running_job, start_job
 from service.models import Job, ModelVersion, utc_now
 from service.registry import champion
-from service.retraining import JOB_KIND, RetrainError, labelled_checks, run_retrain
+from service.retraining import RetrainError, labelled_checks, run_retrain
 from service.settings import Settings
 from tests.factories import make_comments
 from tests.service.conftest import Persona
@@ -101,7 +101,7 @@ def test_a_retraining_with_too_few_labels_fails_and_keeps_the_champion(
         assert job.status == "failed" and job.lock is None
         assert "at least 40 labelled checks" in (job.error or "")
         assert session.scalar(select(func.count()).select_from(ModelVersion)) == 1  # the initial
-        assert running_job(session, JOB_KIND) is None
+        assert running_job(session, RETRAIN_JOB) is None
 
 
 def test_a_retraining_registers_a_judged_challenger_with_a_report(
@@ -159,7 +159,7 @@ def test_a_challenger_that_passes_is_not_promoted_when_told_not_to(
 
 def test_a_second_retraining_is_refused_while_one_runs(tiny_app: Flask, tmp_path: Path) -> None:
     with tiny_app.app_context():
-        start_job(get_session(), JOB_KIND, "alice")
+        start_job(get_session(), RETRAIN_JOB, "alice")
     with pytest.raises(JobAlreadyRunning, match="is running"):
         _retrain(tiny_app, tmp_path)
 
@@ -169,28 +169,28 @@ def test_a_job_whose_process_died_is_marked_failed_and_frees_the_lock(tiny_app: 
     dead.wait()
     with tiny_app.app_context():
         session = get_session()
-        job = start_job(session, JOB_KIND, "alice")
+        job = start_job(session, RETRAIN_JOB, "alice")
         job.pid = dead.pid
         session.commit()
-        assert running_job(session, JOB_KIND) is None
+        assert running_job(session, RETRAIN_JOB) is None
         session.refresh(job)
         assert job.status == "failed" and job.lock is None
         assert "interrupted" in (job.error or "")
-        start_job(session, JOB_KIND, "bob")  # the lock is free again
+        start_job(session, RETRAIN_JOB, "bob")  # the lock is free again
 
 
 def test_a_job_on_another_host_is_judged_by_its_heartbeat(tiny_app: Flask) -> None:
     with tiny_app.app_context():
         session = get_session()
-        job = start_job(session, JOB_KIND, "alice")
+        job = start_job(session, RETRAIN_JOB, "alice")
         job.host = "another-host"
         session.commit()
         session.expire_all()  # read the times back as the database gives them
-        assert running_job(session, JOB_KIND) is not None  # its heartbeat is fresh
+        assert running_job(session, RETRAIN_JOB) is not None  # its heartbeat is fresh
         job.heartbeat_at = utc_now() - STALE_AFTER - timedelta(seconds=1)
         session.commit()
         session.expire_all()
-        assert running_job(session, JOB_KIND) is None
+        assert running_job(session, RETRAIN_JOB) is None
         session.refresh(job)
         assert job.status == "failed"
 
