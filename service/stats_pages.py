@@ -58,8 +58,8 @@ def stats() -> ResponseReturnValue:
 
 def _visible_site(site_id: int) -> Site:
     """The site, if the signed-in person may see it; else 404 (no hint that it exists)."""
-    site = next((s for s in visible_sites(get_session(), me()) if s.id == site_id), None)
-    if site is None:
+    site = get_session().get(Site, site_id)
+    if site is None or not me().may_see(site.id):
         abort(404)
     return site
 
