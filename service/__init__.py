@@ -58,6 +58,10 @@ def create_app(
     _register_blueprints(app)
     security.init_app(app, settings)
     errors.init_app(app)
+    if settings.fast_lane:
+        from service.fast_lane import CommentCheckLane
+
+        app.wsgi_app = CommentCheckLane(app)  # type: ignore[method-assign]
     return app
 
 

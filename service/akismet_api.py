@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from model import Decision
-from service.checking import check_and_store, find_check_for_feedback, label_check
+from service.checking import CheckOutcome, check_and_store, find_check_for_feedback, label_check
 from service.context import flush_writes, get_model, get_settings, get_site_cache, get_writer
 from service.db import get_session
 from service.errors import akismet_error
@@ -47,12 +47,10 @@ def _text(body: str) -> Response:
     return Response(body, status=200, mimetype="text/plain")
 
 
-def _charset() -> str:
-    """The charset the form is in: the Content-Type's, else blog_charset's, else UTF-8."""
-    declared = request.mimetype_params.get("charset")
+def form_charset(declared: str | None, body: bytes) -> str:
+    """The charset a form is in: the Content-Type's, else blog_charset's, else UTF-8."""
     if declared:
         return declared
-    body = request.get_data(as_text=False)
     if b"blog_charset" in body:
         for name, value in parse_qsl(body.decode("latin-1")):
             if name == "blog_charset" and value:
@@ -60,14 +58,11 @@ def _charset() -> str:
     return "utf-8"
 
 
-def read_form() -> dict[str, str]:
-    """Decode the form (body, or query string for GET) strictly in its declared charset.
+def decode_form(raw: bytes, charset: str) -> dict[str, str]:
+    """Decode a form strictly in `charset`; repeated `name[]` fields are joined.
 
-    :raises BadRequest: for bytes that are not valid in that charset.
+    :raises BadRequest: for bytes that are not valid in that charset, or a NUL character.
     """
-    raw = request.get_data(as_text=False) if request.method == "POST" else b""
-    raw = raw or request.query_string
-    charset = _charset()
     try:
         pairs = parse_qsl(
             raw.decode(charset), keep_blank_values=True, encoding=charset, errors="strict"
@@ -85,34 +80,52 @@ def read_form() -> dict[str, str]:
     return form
 
 
+def read_form() -> dict[str, str]:
+    """The request's form (body, or query string for GET), decoded in its declared charset.
+
+    :raises BadRequest: for bytes that are not valid in that charset.
+    """
+    raw = request.get_data(as_text=False) if request.method == "POST" else b""
+    raw = raw or request.query_string
+    return decode_form(raw, form_charset(request.mimetype_params.get("charset"), raw))
+
+
+def form_key(form: Mapping[str, str]) -> str:
+    """The key given in the form, as `api_key` or `key`."""
+    return (form.get("api_key") or form.get("key") or "").strip()
+
+
 def _key_from(form: Mapping[str, str]) -> str:
     """The key: `api_key` or `key` in the form, else the Host's first label (`KEY.host`)."""
-    key = form.get("api_key") or form.get("key") or ""
+    key = form_key(form)
     if not key:
         host = request.host.split(":", 1)[0]
         label = host.split(".", 1)[0] if host.count(".") >= 2 else ""
-        key = label if len(label) == 32 else ""
-    return key.strip()
+        key = label.strip() if len(label) == 32 else ""
+    return key
 
 
 def _site(form: Mapping[str, str]) -> CachedSite | None:
     return get_site_cache().lookup(get_session, _key_from(form))
 
 
-def _comment_fields(form: Mapping[str, str]) -> dict[str, str]:
+def comment_fields(form: Mapping[str, str]) -> dict[str, str]:
     """The form as stored with a check: without the key, which is only ever kept hashed."""
     return {name: value for name, value in form.items() if name not in SECRET_FIELDS}
 
 
-def _check_limits(form: Mapping[str, str]) -> None:
-    limit = get_settings().max_content_bytes
+def check_limits(form: Mapping[str, str], limit: int) -> None:
+    """Refuse a form whose text fields exceed `limit` bytes.
+
+    :raises BadRequest: naming the first field over the limit.
+    """
     for name in TEXT_FIELDS:
         size = len(form.get(name, "").encode("utf-8"))
         if size > limit:
             raise BadRequest(f"{name} is {size} bytes; the limit is {limit}.", "Comment too large.")
 
 
-def _missing(form: Mapping[str, str]) -> str | None:
+def missing_field(form: Mapping[str, str]) -> str | None:
     return next((name for name in REQUIRED if not form.get(name, "").strip()), None)
 
 
@@ -147,11 +160,11 @@ def _comment_request() -> tuple[CachedSite, dict[str, str]] | Response:
     site = _site(form)
     if site is None:
         return akismet_error("Invalid API key.")
-    missing = _missing(form)
+    missing = missing_field(form)
     if missing:
         return akismet_error(f'Empty "{missing}" value', body=f"Missing required field: {missing}.")
-    _check_limits(form)
-    return site, _comment_fields(form)
+    check_limits(form, get_settings().max_content_bytes)
+    return site, comment_fields(form)
 
 
 @bp.post("/1.1/comment-check")
@@ -173,13 +186,25 @@ def comment_check() -> Response:
         get_writer(),
         explain=False,
     )
-    response = _text("false" if outcome.decision is Decision.HAM else "true")
-    response.headers["X-akismet-guid"] = outcome.guid
-    if outcome.discard:
-        response.headers["X-akismet-pro-tip"] = "discard"
-    response.headers["X-spamward-decision"] = outcome.decision.value
-    response.headers["X-spamward-probability"] = f"{outcome.probability:.4f}"
+    response = _text(verdict_body(outcome))
+    for name, value in verdict_headers(outcome):
+        response.headers[name] = value
     return response
+
+
+def verdict_body(outcome: CheckOutcome) -> str:
+    """Akismet's answer: `false` for ham, `true` for spam and unsure (held back)."""
+    return "false" if outcome.decision is Decision.HAM else "true"
+
+
+def verdict_headers(outcome: CheckOutcome) -> list[tuple[str, str]]:
+    """The headers a comment-check answer carries besides Content-Type and Content-Length."""
+    headers = [("X-akismet-guid", outcome.guid)]
+    if outcome.discard:
+        headers.append(("X-akismet-pro-tip", "discard"))
+    headers.append(("X-spamward-decision", outcome.decision.value))
+    headers.append(("X-spamward-probability", f"{outcome.probability:.4f}"))
+    return headers
 
 
 def _submit(label: Label) -> Response:

@@ -37,6 +37,8 @@ class Settings:
     site_cache_seconds: float = 2.0
     # Store Akismet checks from a background thread, many per transaction.
     write_behind: bool = True
+    # Answer plain comment-checks beneath Flask (service.fast_lane); false sends all to Flask.
+    fast_lane: bool = True
     # How often a process looks for a newly promoted model (0: never; tests switch by hand).
     model_poll_seconds: float = 2.0
     # Deliver queued webhook events from a background thread in each process.
@@ -113,6 +115,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "SECRET_KEY": lambda name, raw: raw,
     "SITE_CACHE_SECONDS": _seconds,
     "WRITE_BEHIND": _flag,
+    "FAST_LANE": _flag,
     "MODEL_POLL_SECONDS": _seconds,
     "WEBHOOKS": _flag,
     "SECURE_COOKIES": _flag,
@@ -176,6 +179,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         secret_key=values.get("SECRET_KEY", ""),
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
         write_behind=values.get("WRITE_BEHIND", True),
+        fast_lane=values.get("FAST_LANE", True),
         model_poll_seconds=values.get("MODEL_POLL_SECONDS", 2.0),
         webhooks=values.get("WEBHOOKS", True),
         secure_cookies=values.get("SECURE_COOKIES", True),
