@@ -5,8 +5,8 @@ CPU as scoring it. Most checks are alike: a UTF-8 form with a valid key and ever
 field. The lane answers those in plain WSGI, with the same functions the Flask view uses
 (`akismet_api`'s form reading, `checking.check_and_store`, the same answer and headers), and
 hands every other request, untouched, to Flask: errors, other charsets, a key in the Host
-name or other paths. A test sends the same requests both ways
-and compares answers and stored rows.
+name or other paths. A test sends the same requests both ways and compares answers and
+stored rows.
 """
 
 from __future__ import annotations
