@@ -10,7 +10,6 @@ import hashlib
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -205,9 +204,10 @@ def list_versions(session: Session) -> list[VersionRow]:
 class ModelHolder:
     """The model a process serves: the registry's champion, else the configured folder's.
 
-    `get()` never waits on the database or a load: every `poll_seconds` it starts a background
-    look at the registry, and a new champion is loaded in that thread, then swapped in by one
-    assignment, so requests see the old model or the new one, never a half-loaded one.
+    `get()` never waits on the database or a load: a thread per process (started by the first
+    `get()` after a fork, as threads do not survive one) looks at the registry every
+    `poll_seconds` and loads a new champion, then swaps it in by one assignment, so requests
+    see the old model or the new one, never a half-loaded one; an idle worker switches too.
     """
 
     def __init__(self, engine: Engine, fallback_dir: Path, poll_seconds: float) -> None:
@@ -217,7 +217,8 @@ class ModelHolder:
         self._model: SpamModel | None = None
         self._model_id: int | None = None  # registry id of the served model; None: the folder's
         self._refreshing = threading.Lock()
-        self._next_poll = 0.0
+        self._poller_pid = 0  # the process whose poller thread runs
+        self._closed = threading.Event()
         self._refused: set[int] = set()  # versions that failed to load here: not retried
 
     def start(self) -> None:
@@ -228,11 +229,8 @@ class ModelHolder:
 
     def get(self) -> SpamModel:
         """The model to answer with now."""
-        if self.poll_seconds > 0:
-            now = time.monotonic()
-            if now >= self._next_poll:
-                self._next_poll = now + self.poll_seconds
-                self._refresh_in_background()
+        if self.poll_seconds > 0 and self._poller_pid != os.getpid():
+            self._start_poller()
         assert self._model is not None, "ModelHolder.start() was not called"
         return self._model
 
@@ -241,10 +239,20 @@ class ModelHolder:
         """The registry id of the served model (None: the configured folder's)."""
         return self._model_id
 
-    def _refresh_in_background(self) -> None:
-        if self._refreshing.locked():
-            return
-        threading.Thread(target=self.refresh, name="model-refresh", daemon=True).start()
+    def _start_poller(self) -> None:
+        with self._refreshing:
+            if self._poller_pid == os.getpid():
+                return
+            self._poller_pid = os.getpid()
+        threading.Thread(target=self._poll, name="model-poll", daemon=True).start()
+
+    def _poll(self) -> None:
+        while not self._closed.wait(self.poll_seconds):
+            self.refresh()
+
+    def close(self) -> None:
+        """Stop looking at the registry (the worker is stopping, or a test is done)."""
+        self._closed.set()
 
     def refresh(self) -> bool:
         """Switch to the registry's champion if it changed; True when it switched."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,20 @@ def test_an_instance_keeps_its_model_when_the_new_champion_cannot_load(
 def test_promoting_an_unknown_version_raises_unknown_version(app: Flask) -> None:
     with app.app_context(), pytest.raises(UnknownVersion):
         promote(get_session(), "nope", "test")
+
+
+def test_a_promotion_reaches_a_process_that_serves_no_request_meanwhile(
+    app: Flask, run: CliRunner, tiny_model: SpamModel, tiny_model_dir: Path
+) -> None:
+    with app.app_context():
+        holder = get_model_holder()
+    holder.poll_seconds = 0.05
+    try:
+        assert holder.get().version == SHIPPED_VERSION  # the first request starts the poller
+        _ok(run, "models", "import", str(tiny_model_dir), "--promote")
+        deadline = time.monotonic() + 30
+        while holder.get().version != tiny_model.version and time.monotonic() < deadline:
+            time.sleep(0.05)  # no request in between: only the poller can switch it
+        assert holder.get().version == tiny_model.version
+    finally:
+        holder.close()
