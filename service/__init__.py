@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from model import ModelError
 from service import db, errors, security
+from service.check_ids import CheckIds
 from service.registry import ModelHolder
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
@@ -50,6 +51,7 @@ def create_app(
         db.upgrade(engine)  # SQLite needs no operator step; PostgreSQL: `spamward db upgrade`
     db.init_app(app, engine)
     app.extensions["spamward.models"] = _load_model(engine, settings)
+    app.extensions["spamward.check_ids"] = CheckIds(engine)
     app.extensions["spamward.writer"] = CheckWriter(engine) if settings.write_behind else None
     deliverer = WebhookDeliverer(engine) if settings.webhooks and deliver_webhooks else None
     app.extensions["spamward.webhooks"] = deliverer
@@ -59,9 +61,9 @@ def create_app(
     security.init_app(app, settings)
     errors.init_app(app)
     if settings.fast_lane:
-        from service.fast_lane import CommentCheckLane
+        from service.fast_lane import FastLane
 
-        app.wsgi_app = CommentCheckLane(app)  # type: ignore[method-assign]
+        app.wsgi_app = FastLane(app)  # type: ignore[method-assign]
     return app
 
 

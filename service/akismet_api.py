@@ -7,6 +7,7 @@ reason in X-akismet-debug-help.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Mapping
@@ -19,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from model import Decision
 from service.checking import CheckOutcome, check_and_store, find_check_for_feedback, label_check
-from service.context import flush_writes, get_model, get_settings, get_site_cache, get_writer
+from service.context import (
+    flush_writes,
+    get_check_ids,
+    get_model,
+    get_settings,
+    get_site_cache,
+    get_writer,
+)
 from service.db import get_session
 from service.errors import akismet_error
 from service.models import Check, Label, LabelSource
@@ -60,12 +68,13 @@ def form_charset(declared: str | None, body: bytes) -> str:
 
 def form_pairs(text: str, charset: str) -> list[tuple[str, str]]:
     """`parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")`, in a
-    third of the time: every name and value is unquoted in one call, joined by NUL.
+    third of the time for UTF-8: every name and value is unquoted in one call, joined by NUL.
 
     NUL can only come from the form itself, which then takes parse_qsl's own path (and is
-    refused); a percent-escape run never spans a NUL, so each part decodes as on its own.
+    refused). A NUL byte cannot complete a multi-byte UTF-8 sequence, so the joined text
+    decodes exactly when every part does; only a refusal's message may name another byte.
     """
-    if "\x00" in text or "%00" in text:
+    if "\x00" in text or "%00" in text or codecs.lookup(charset).name != "utf-8":
         return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")
     parts: list[str] = []
     for item in text.split("&"):
@@ -201,6 +210,7 @@ def comment_check() -> Response:
         "akismet",
         get_model(),
         settings.thresholds,
+        get_check_ids(),
         get_writer(),
         explain=False,
     )
@@ -238,7 +248,7 @@ def _submit(label: Label) -> Response:
         # Feedback on a comment never checked here: store it so that it can still train.
         settings = get_settings()
         outcome = check_and_store(
-            get_session, site, fields, "akismet", get_model(), settings.thresholds
+            get_session, site, fields, "akismet", get_model(), settings.thresholds, get_check_ids()
         )
         check = session.get(Check, outcome.id)
     if check is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from model import COMMENT_FIELDS, Decision, SpamModel, Thresholds
 from model import decide as decide_probability
+from service.check_ids import CheckIds
 from service.models import Check, Label, LabelSource, Site, utc_now
 from service.rules import RuleSpec, first_match
 from service.sites import CachedSite, site_rules, site_thresholds
@@ -31,7 +32,7 @@ TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 class CheckOutcome:
     """The answer for one check, as stored."""
 
-    id: int | None  # None while the row waits in the background writer
+    id: int  # given before the row is stored (service.check_ids)
     guid: str
     probability: float
     decision: Decision
@@ -157,6 +158,7 @@ def new_guid() -> str:
 
 
 def check_row(
+    check_id: int,
     site_id: int,
     fields: Mapping[str, str],
     verdict: Verdict,
@@ -164,8 +166,9 @@ def check_row(
     via: str,
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The `checks` row of one answered comment (with a fresh guid)."""
+    """The `checks` row of one answered comment (with a fresh guid), its id from CheckIds."""
     return {
+        "id": check_id,
         "guid": new_guid(),
         "site_id": site_id,
         "created_at": created_at or utc_now(),
@@ -183,10 +186,10 @@ def check_row(
     }
 
 
-def outcome_of(row: Mapping[str, Any], check_id: int | None) -> CheckOutcome:
-    """The answer for a check row (its id once stored, None while queued)."""
+def outcome_of(row: Mapping[str, Any]) -> CheckOutcome:
+    """The answer for a check row, stored or still queued."""
     return CheckOutcome(
-        check_id,
+        row["id"],
         row["guid"],
         row["probability"],
         Decision(row["decision"]),
@@ -196,21 +199,12 @@ def outcome_of(row: Mapping[str, Any], check_id: int | None) -> CheckOutcome:
     )
 
 
-def store_check(
-    session: Session,
-    site_id: int,
-    fields: Mapping[str, str],
-    verdict: Verdict,
-    model_version: str,
-    via: str,
-) -> CheckOutcome:
-    """Store one check and commit; return it as answered."""
-    row = check_row(site_id, fields, verdict, model_version, via)
+def store_check(session: Session, row: dict[str, Any]) -> CheckOutcome:
+    """Store one check row and commit; return it as answered."""
     # One Core statement built once: SQLAlchemy caches its compiled form across requests.
-    result = session.connection().execute(_INSERT_CHECK, row)
-    check_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    session.connection().execute(_INSERT_CHECK, row)
     session.commit()
-    return outcome_of(row, check_id)
+    return outcome_of(row)
 
 
 def find_check_for_feedback(
@@ -225,7 +219,8 @@ def find_check_for_feedback(
         Check.author == fields.get("comment_author", "")[:500],
         Check.user_ip == fields.get("user_ip", "")[:64],
     )
-    return session.scalar(query.order_by(Check.id.desc()).limit(1))
+    # Ids are not in time order across processes: the newest is the latest created.
+    return session.scalar(query.order_by(Check.created_at.desc(), Check.id.desc()).limit(1))
 
 
 def label_check(session: Session, check: Check, label: Label, source: LabelSource) -> None:
@@ -244,22 +239,23 @@ def check_and_store(
     via: str,
     model: SpamModel,
     default_thresholds: Thresholds | None,
+    ids: CheckIds,
     writer: CheckWriter | None = None,
     explain: bool = True,
 ) -> CheckOutcome:
     """Decide one comment for a site (cached or loaded) and store the check.
 
-    With a writer the row is stored in the background and the outcome's id is None; without
-    `explain` the explanation is computed when the check is read. `sessions` gives the session
-    to use, opened only when needed (a queued row with a cached site needs none).
+    With a writer the row is stored in the background (the outcome already has its id);
+    without `explain` the explanation is computed when the check is read. `sessions` gives
+    the session to use, opened only when needed (a queued row with a cached site needs none).
     """
     rules = list(site.rules) if isinstance(site, CachedSite) else rule_specs(sessions(), site)
     verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds), explain)
+    row = check_row(ids.take()[0], site.id, fields, verdict, model.version, via)
     if writer is not None:
-        row = check_row(site.id, fields, verdict, model.version, via)
         try:
             writer.submit(row)
-            return outcome_of(row, None)
+            return outcome_of(row)
         except WriterBacklogged:
             pass  # store in-line: it succeeds, or fails loudly if the database is down
-    return store_check(sessions(), site.id, fields, verdict, model.version, via)
+    return store_check(sessions(), row)

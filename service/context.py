@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 
 from model import SpamModel
+from service.check_ids import CheckIds
 from service.registry import ModelHolder
 from service.settings import Settings
 from service.sites import SiteCache
@@ -21,6 +22,12 @@ def get_site_cache() -> SiteCache:
     """The app's cache of sites by key."""
     cache: SiteCache = current_app.extensions["spamward.sites"]
     return cache
+
+
+def get_check_ids() -> CheckIds:
+    """The process's supply of check ids."""
+    ids: CheckIds = current_app.extensions["spamward.check_ids"]
+    return ids
 
 
 def get_writer() -> CheckWriter | None:

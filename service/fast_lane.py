@@ -1,47 +1,41 @@
-"""The comment-check fast lane: the common Akismet comment-check answered beneath Flask.
+"""The fast lane: the common comment-check and JSON check answered beneath Flask.
 
-Flask's request and response objects, routing and hooks cost a comment-check about as much
-CPU as scoring it. Most checks are alike: a UTF-8 form with a valid key and every required
-field. The lane answers those in plain WSGI, with the same functions the Flask view uses
-(`akismet_api`'s form reading, `checking.check_and_store`, the same answer and headers), and
-hands every other request, untouched, to Flask: errors, other charsets, a key in the Host
-name or other paths. A test sends the same requests both ways and compares answers and
-stored rows.
+Flask's request and response objects, routing and hooks cost a check about as much CPU as
+scoring it. Most checks are alike: a UTF-8 form (or JSON object) with a valid key and every
+required field. The lane answers those in plain WSGI, with the same functions the Flask views
+use (the APIs' readers and checks, `checking.check_and_store`, the same answers and headers),
+and hands every other request, untouched, to Flask: errors, other charsets, a key in the Host
+name, other paths. A test sends the same requests both ways and compares answers and stored
+rows.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import json
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, cast
 
-from flask import Flask
+from flask import Flask, Response
 from sqlalchemy.orm import Session
 
-from service.akismet_api import (
-    BadRequest,
-    check_limits,
-    comment_fields,
-    decode_form,
-    form_charset,
-    form_key,
-    missing_field,
-    verdict_body,
-    verdict_headers,
-)
+from service import akismet_api, json_api
 from service.checking import CheckOutcome, check_and_store
 from service.registry import ModelHolder
 from service.settings import Settings
-from service.sites import SiteCache
+from service.sites import CachedSite, SiteCache
 from service.writer import CheckWriter
 
 log = logging.getLogger(__name__)
-CHECK_PATH = "/1.1/comment-check"
+COMMENT_CHECK_PATH = "/1.1/comment-check"
+JSON_CHECK_PATH = "/api/v1/check"
 FORM_TYPE = "application/x-www-form-urlencoded"
 TEXT_TYPE = "text/plain; charset=utf-8"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# What the lane sends: the headers (Content-Type and Content-Length first) and the body.
+Answer = tuple[list[tuple[str, str]], bytes]
 
 
 class _Sessions:
@@ -81,25 +75,31 @@ def _is_utf8(charset: str) -> bool:
         return False
 
 
-class CommentCheckLane:
-    """WSGI middleware in front of the Flask app: answers plain comment-checks itself."""
+class FastLane:
+    """WSGI middleware in front of the Flask app: answers plain checks itself."""
 
     def __init__(self, app: Flask) -> None:
+        self.app = app
         self.flask_app: WSGIApp = app.wsgi_app
         # Read per request, as the views do: an extension may be replaced while serving.
         self.extensions = app.extensions
         self.max_body = int(app.config["MAX_CONTENT_LENGTH"])
+        self.routes: dict[str, Callable[[dict[str, Any], bytes], Answer | None]] = {
+            COMMENT_CHECK_PATH: self._comment_check,
+            JSON_CHECK_PATH: self._json_check,
+        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        if environ.get("PATH_INFO") != CHECK_PATH or environ.get("REQUEST_METHOD") != "POST":
+        route = self.routes.get(environ.get("PATH_INFO", ""))
+        if route is None or environ.get("REQUEST_METHOD") != "POST":
             return self.flask_app(environ, start_response)
-        answer = self._answer(environ)
+        body = self._body(environ)
+        answer = None if body is None else self._answer(route, environ, body)
         if answer is None:
             return self.flask_app(environ, start_response)
-        body = verdict_body(answer).encode("ascii")
-        headers = [("Content-Type", TEXT_TYPE), ("Content-Length", str(len(body)))]
-        start_response("200 OK", headers + verdict_headers(answer))
-        return [body]
+        headers, payload = answer
+        start_response("200 OK", headers)
+        return [payload]
 
     def _body(self, environ: dict[str, Any]) -> bytes | None:
         """The request body, put back for Flask to read again; None if not plainly sized."""
@@ -113,49 +113,83 @@ class CommentCheckLane:
         environ["wsgi.input"] = io.BytesIO(body)
         return body if len(body) == length else None
 
-    def _answer(self, environ: dict[str, Any]) -> CheckOutcome | None:
-        """The stored check's outcome, or None to let Flask answer."""
-        declared = declared_charset(environ.get("CONTENT_TYPE", ""))
-        if declared is None:
+    def _answer(
+        self,
+        route: Callable[[dict[str, Any], bytes], Answer | None],
+        environ: dict[str, Any],
+        body: bytes,
+    ) -> Answer | None:
+        try:
+            return route(environ, body)
+        except Exception:
+            # Nothing was stored (a queued row cannot fail here): Flask answers in the API's
+            # error form, the same error logged once more there.
+            log.exception("fast lane: %s failed; handing it to Flask", environ.get("PATH_INFO"))
             return None
-        body = self._body(environ)
-        if body is None or not _is_utf8(form_charset(declared, body)):
+
+    def _comment_check(self, environ: dict[str, Any], body: bytes) -> Answer | None:
+        """Akismet's answer to a plain comment-check, or None to let Flask answer."""
+        declared = declared_charset(environ.get("CONTENT_TYPE", ""))
+        if declared is None or not _is_utf8(akismet_api.form_charset(declared, body)):
             return None
         try:
-            form = decode_form(body, "utf-8")
-            check_limits(form, self._settings().max_content_bytes)
-        except BadRequest:
+            form = akismet_api.decode_form(body, "utf-8")
+            akismet_api.check_limits(form, self._settings().max_content_bytes)
+        except akismet_api.BadRequest:
             return None  # Flask answers with the reason
-        if missing_field(form) or not form_key(form):
+        key = akismet_api.form_key(form)
+        if akismet_api.missing_field(form) or not key:
             return None
+        fields = akismet_api.comment_fields(form)
+        outcome = self._check(key, fields, "akismet", explain=False)
+        if outcome is None:
+            return None
+        text = akismet_api.verdict_body(outcome).encode("ascii")
+        headers = [("Content-Type", TEXT_TYPE), ("Content-Length", str(len(text)))]
+        return headers + akismet_api.verdict_headers(outcome), text
+
+    def _json_check(self, environ: dict[str, Any], body: bytes) -> Answer | None:
+        """The JSON API's answer to a well-formed check, or None to let Flask answer."""
+        key = json_api.bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
+        if not key:
+            return None
+        try:
+            data = json.loads(body.decode("utf-8-sig"))
+            fields = json_api.read_comment(data, self._settings().max_content_bytes)
+        except (ValueError, RecursionError, json_api.ApiError):
+            return None  # Flask answers with the reason
+        outcome = self._check(key, fields, json_api.VIA, explain=True)
+        if outcome is None:
+            return None
+        # Flask's own JSON response, so that the bytes match jsonify's exactly.
+        response = cast(Response, self.app.json.response(outcome.as_dict()))
+        return list(response.headers.items()), response.get_data()
+
+    def _check(
+        self, key: str, fields: Mapping[str, str], via: str, explain: bool
+    ) -> CheckOutcome | None:
+        """Check and store one comment for the key's site; None for an unknown key."""
         sessions = _Sessions(self.extensions["spamward.sessions"])
         try:
-            return self._check(sessions, form)
-        except Exception:
-            # Nothing was stored (a queued row cannot fail here): Flask answers in Akismet's
-            # error form, the same error logged once more there.
-            log.exception("fast lane: comment-check failed; handing it to Flask")
-            return None
+            sites: SiteCache = self.extensions["spamward.sites"]
+            site: CachedSite | None = sites.lookup(sessions, key)
+            if site is None:
+                return None  # Flask answers that the key is invalid
+            models: ModelHolder = self.extensions["spamward.models"]
+            writer: CheckWriter | None = self.extensions["spamward.writer"]
+            return check_and_store(
+                sessions,
+                site,
+                fields,
+                via,
+                models.get(),
+                self._settings().thresholds,
+                self.extensions["spamward.check_ids"],
+                writer,
+                explain=explain,
+            )
         finally:
             sessions.close()
-
-    def _check(self, sessions: _Sessions, form: dict[str, str]) -> CheckOutcome | None:
-        sites: SiteCache = self.extensions["spamward.sites"]
-        site = sites.lookup(sessions, form_key(form))
-        if site is None:
-            return None  # Flask answers `invalid`
-        models: ModelHolder = self.extensions["spamward.models"]
-        writer: CheckWriter | None = self.extensions["spamward.writer"]
-        return check_and_store(
-            sessions,
-            site,
-            comment_fields(form),
-            "akismet",
-            models.get(),
-            self._settings().thresholds,
-            writer,
-            explain=False,
-        )
 
     def _settings(self) -> Settings:
         settings: Settings = self.extensions["spamward.settings"]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -296,3 +297,12 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CheckIdCounter(Base):
+    """Where SQLite reserves blocks of check ids (service.check_ids); one row, `checks`."""
+
+    __tablename__ = "check_id_counter"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_id: Mapped[int] = mapped_column(BigInteger)

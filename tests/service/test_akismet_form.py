@@ -19,18 +19,23 @@ _PIECES = st.sampled_from(
 _FORMS = st.lists(_PIECES, max_size=30).map("".join)
 
 
+# Both refuse the same forms; the reason may differ (`form_pairs` decodes the escapes of all
+# parts as one run, so it can name a later byte or another cause).
+REFUSED = "not UTF-8"
+
+
 def _reference(text: str) -> list[tuple[str, str]] | str:
     try:
         return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError as exc:
-        return str(exc)
+    except UnicodeDecodeError:
+        return REFUSED
 
 
 def _quick(text: str) -> list[tuple[str, str]] | str:
     try:
         return form_pairs(text, "utf-8")
-    except UnicodeDecodeError as exc:
-        return str(exc)
+    except UnicodeDecodeError:
+        return REFUSED
 
 
 @given(_FORMS)

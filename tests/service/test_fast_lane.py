@@ -16,19 +16,21 @@ from werkzeug.test import Client, EnvironBuilder, TestResponse
 
 from service import create_app
 from service.db import get_session
-from service.fast_lane import CommentCheckLane, declared_charset
+from service.fast_lane import FastLane, declared_charset
 from service.models import Check
 from service.settings import Settings
 from tests.service.conftest import MALLORY_KEY, Persona
 from tests.service.test_akismet_api import BLATANT_SPAM, FORM, HAM_TEXT, _form
+from tests.service.test_json_api import bearer
 
 CHECK = "/1.1/comment-check"
+JSON_CHECK = "/api/v1/check"
 
 
 class FlaskCalls:
     """Counts the requests the lane hands to Flask."""
 
-    def __init__(self, lane: CommentCheckLane) -> None:
+    def __init__(self, lane: FastLane) -> None:
         self.count = 0
         self.flask_app = lane.flask_app
         lane.flask_app = self
@@ -41,18 +43,18 @@ class FlaskCalls:
 
 
 @pytest.fixture
-def lane(app: Flask) -> CommentCheckLane:
-    assert isinstance(app.wsgi_app, CommentCheckLane)
+def lane(app: Flask) -> FastLane:
+    assert isinstance(app.wsgi_app, FastLane)
     return app.wsgi_app
 
 
 @pytest.fixture
-def flask_calls(lane: CommentCheckLane) -> FlaskCalls:
+def flask_calls(lane: FastLane) -> FlaskCalls:
     return FlaskCalls(lane)
 
 
 @pytest.fixture
-def flask_only(lane: CommentCheckLane) -> Client:
+def flask_only(lane: FastLane) -> Client:
     """A client of the same app without the lane: every request through the Flask view."""
     return Client(lane.flask_app)
 
@@ -179,7 +181,7 @@ def test_other_paths_and_methods_go_to_flask(
 
 
 def test_a_body_without_a_length_goes_to_flask(
-    app: Flask, lane: CommentCheckLane, flask_calls: FlaskCalls, alice: Persona
+    app: Flask, lane: FastLane, flask_calls: FlaskCalls, alice: Persona
 ) -> None:
     body = urlencode(_form(alice, comment_content=HAM_TEXT)).encode()
     environ = EnvironBuilder(method="POST", path=CHECK, data=body, content_type=FORM).get_environ()
@@ -197,7 +199,7 @@ def test_a_body_without_a_length_goes_to_flask(
 def test_the_lane_can_be_switched_off(settings: Settings) -> None:
     app = create_app({"TESTING": True, "SETTINGS": replace(settings, fast_lane=False)})
     try:
-        assert not isinstance(app.wsgi_app, CommentCheckLane)
+        assert not isinstance(app.wsgi_app, FastLane)
     finally:
         app.extensions["spamward.engine"].dispose()
 
@@ -221,3 +223,66 @@ def test_declared_charset_reads_only_plain_form_content_types(
     content_type: str, charset: str | None
 ) -> None:
     assert declared_charset(content_type) == charset
+
+
+# The JSON API's POST /api/v1/check
+
+
+def _json_comment(**extra: str) -> dict[str, str]:
+    return {"comment_content": HAM_TEXT, "user_ip": "192.0.2.1", "comment_author": "Sam", **extra}
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"comment_content": BLATANT_SPAM}, {"comment_author": "akismet-guaranteed-spam"}],
+)
+def test_the_lane_answers_a_json_check_exactly_as_the_flask_view_does(
+    app: Flask,
+    client: FlaskClient,
+    flask_only: Client,
+    flask_calls: FlaskCalls,
+    alice: Persona,
+    extra: dict[str, str],
+) -> None:
+    comment = _json_comment(**extra)
+    by_lane = client.post(JSON_CHECK, json=comment, headers=bearer(alice.key))
+    by_flask = flask_only.post(JSON_CHECK, json=comment, headers=bearer(alice.key))
+    assert flask_calls.count == 0
+    assert by_lane.status_code == by_flask.status_code == 200
+    assert by_lane.headers["Content-Type"] == by_flask.headers["Content-Type"]
+    lane_body, flask_body = by_lane.get_json(), by_flask.get_json()
+    assert list(lane_body) == list(flask_body)  # same keys, same order
+    for distinct in ("id", "guid"):
+        assert lane_body.pop(distinct) != flask_body.pop(distinct)
+    assert lane_body == flask_body
+    first, second = _rows(app)
+    assert _stored(first) == _stored(second)
+
+
+@pytest.mark.parametrize(
+    ("headers", "body", "status"),
+    [
+        ({"Authorization": f"Bearer {MALLORY_KEY}"}, b'{"comment_content": "x"}', 401),
+        ({"Authorization": "Basic abc"}, b'{"comment_content": "x"}', 401),
+        ({}, b'{"comment_content": "x"}', 401),
+        (None, b'{"comment_content": ', 400),
+        (None, b'{"comment_author": "no content"}', 400),
+        (None, b'{"comment_content": 5}', 400),
+        (None, b"\xff\xfe not utf-8", 400),
+    ],
+)
+def test_json_checks_the_lane_cannot_answer_get_flasks_error_and_store_nothing(
+    app: Flask,
+    client: FlaskClient,
+    flask_calls: FlaskCalls,
+    alice: Persona,
+    headers: dict[str, str] | None,
+    body: bytes,
+    status: int,
+) -> None:
+    sent = bearer(alice.key) if headers is None else headers
+    response = client.post(JSON_CHECK, data=body, headers=sent, content_type="application/json")
+    assert response.status_code == status
+    assert response.get_json()["error"]
+    assert flask_calls.count == 1
+    assert _rows(app) == []

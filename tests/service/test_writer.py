@@ -20,12 +20,15 @@ from service.models import Check
 from service.settings import Settings
 from service.writer import CheckWriter, WriterBacklogged
 from tests.service.conftest import Persona
+from tests.service.test_json_api import API, bearer, check
 
 
-def _rows(site_id: int, count: int) -> list[dict[str, Any]]:
+def _rows(app: Flask, site_id: int, count: int) -> list[dict[str, Any]]:
     verdict = Verdict(0.1, Decision.HAM, False, {"tokens": [], "signals": [], "rules": []})
+    ids = app.extensions["spamward.check_ids"].take(count)
     return [
         check_row(
+            ids[n],
             site_id,
             {"comment_content": f"hello {n}", "user_ip": "192.0.2.1"},
             verdict,
@@ -63,7 +66,7 @@ def behind(settings: Settings) -> Iterator[Flask]:
 
 def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Persona) -> None:
     writer = CheckWriter(app.extensions["spamward.engine"], max_rows=7)
-    for row in _rows(alice.site_id, 100):
+    for row in _rows(app, alice.site_id, 100):
         writer.submit(row)
     assert writer.flush(timeout=30)
     assert _count(app) == 100
@@ -71,7 +74,7 @@ def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Pers
 
 def test_a_row_the_database_refuses_is_dropped_alone(app: Flask, alice: Persona) -> None:
     writer = CheckWriter(app.extensions["spamward.engine"])
-    rows = _rows(alice.site_id, 5)
+    rows = _rows(app, alice.site_id, 5)
     rows[2]["guid"] = rows[1]["guid"]  # a duplicate guid breaks the unique constraint
     for row in rows:
         writer.submit(row)
@@ -150,7 +153,7 @@ def test_a_full_backlog_refuses_rows_and_checks_are_then_stored_in_line(
     writer = CheckWriter(behind.extensions["spamward.engine"], max_pending=0)
     behind.extensions["spamward.writer"] = writer
     with pytest.raises(WriterBacklogged):
-        writer.submit(_rows(alice.site_id, 1)[0])
+        writer.submit(_rows(behind, alice.site_id, 1)[0])
     answer = behind.test_client().post(
         "/1.1/comment-check",
         data=_form(alice, "Stored in-line"),
@@ -158,3 +161,16 @@ def test_a_full_backlog_refuses_rows_and_checks_are_then_stored_in_line(
     with app.app_context():
         stored = get_session().scalars(select(Check.guid)).all()
     assert stored == [answer.headers["X-akismet-guid"]]
+
+
+def test_a_json_check_stored_behind_answers_its_id_and_can_be_read_by_it(
+    behind: Flask, alice: Persona
+) -> None:
+    client = behind.test_client()
+    first = check(client, alice.key, {"comment_content": "Queued one", "user_ip": "192.0.2.1"})
+    second = check(client, alice.key, {"comment_content": "Queued two", "user_ip": "192.0.2.1"})
+    assert isinstance(first["id"], int) and first["id"] != second["id"]
+    read = client.get(f"{API}/comments/{second['id']}", headers=bearer(alice.key))
+    assert read.status_code == 200
+    assert read.get_json()["guid"] == second["guid"]
+    assert _count(behind) == 2
