@@ -51,8 +51,8 @@ def create_app(
         db.upgrade(engine)  # SQLite needs no operator step; PostgreSQL: `spamward db upgrade`
     db.init_app(app, engine)
     app.extensions["spamward.models"] = _load_model(engine, settings)
-    app.extensions["spamward.check_ids"] = CheckIds(engine)
-    app.extensions["spamward.writer"] = CheckWriter(engine) if settings.write_behind else None
+    ids = app.extensions["spamward.check_ids"] = CheckIds(engine)
+    app.extensions["spamward.writer"] = CheckWriter(engine, ids) if settings.write_behind else None
     deliverer = WebhookDeliverer(engine) if settings.webhooks and deliver_webhooks else None
     app.extensions["spamward.webhooks"] = deliverer
     if deliverer is not None:

@@ -213,6 +213,7 @@ def comment_check() -> Response:
         get_check_ids(),
         get_writer(),
         explain=False,
+        answer_id=False,  # Akismet's answer has no id: a queued check takes one when stored
     )
     response = _text(verdict_body(outcome))
     for name, value in verdict_headers(outcome):

@@ -32,7 +32,7 @@ TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 class CheckOutcome:
     """The answer for one check, as stored."""
 
-    id: int  # given before the row is stored (service.check_ids)
+    id: int | None  # None while a row queued without an id waits in the writer
     guid: str
     probability: float
     decision: Decision
@@ -158,17 +158,20 @@ def new_guid() -> str:
 
 
 def check_row(
-    check_id: int,
     site_id: int,
     fields: Mapping[str, str],
     verdict: Verdict,
     model_version: str,
     via: str,
     created_at: datetime | None = None,
+    check_id: int | None = None,
 ) -> dict[str, Any]:
-    """The `checks` row of one answered comment (with a fresh guid), its id from CheckIds."""
-    return {
-        "id": check_id,
+    """The `checks` row of one answered comment, with a fresh guid.
+
+    Its id comes from CheckIds: given here when the answer must carry it, else taken when the
+    row is stored (so that a queued check needs no database until then).
+    """
+    row = {
         "guid": new_guid(),
         "site_id": site_id,
         "created_at": created_at or utc_now(),
@@ -184,12 +187,15 @@ def check_row(
         "model_version": model_version,
         "is_test": fields.get("is_test", "").strip().lower() in TRUE_VALUES,
     }
+    if check_id is not None:
+        row["id"] = check_id
+    return row
 
 
 def outcome_of(row: Mapping[str, Any]) -> CheckOutcome:
-    """The answer for a check row, stored or still queued."""
+    """The answer for a check row (no id while queued without one)."""
     return CheckOutcome(
-        row["id"],
+        row.get("id"),
         row["guid"],
         row["probability"],
         Decision(row["decision"]),
@@ -199,8 +205,10 @@ def outcome_of(row: Mapping[str, Any]) -> CheckOutcome:
     )
 
 
-def store_check(session: Session, row: dict[str, Any]) -> CheckOutcome:
+def store_check(session: Session, ids: CheckIds, row: dict[str, Any]) -> CheckOutcome:
     """Store one check row and commit; return it as answered."""
+    if "id" not in row:
+        row["id"] = ids.take()[0]
     # One Core statement built once: SQLAlchemy caches its compiled form across requests.
     session.connection().execute(_INSERT_CHECK, row)
     session.commit()
@@ -242,20 +250,23 @@ def check_and_store(
     ids: CheckIds,
     writer: CheckWriter | None = None,
     explain: bool = True,
+    answer_id: bool = True,
 ) -> CheckOutcome:
     """Decide one comment for a site (cached or loaded) and store the check.
 
-    With a writer the row is stored in the background (the outcome already has its id);
-    without `explain` the explanation is computed when the check is read. `sessions` gives
-    the session to use, opened only when needed (a queued row with a cached site needs none).
+    With a writer the row is stored in the background; its id is taken now only if the answer
+    carries it (`answer_id`), else by the writer, so that a queued check needs no database
+    while it is down. Without `explain` the explanation is computed when the check is read.
+    `sessions` gives the session to use, opened only when needed.
     """
     rules = list(site.rules) if isinstance(site, CachedSite) else rule_specs(sessions(), site)
     verdict = decide(model, fields, rules, thresholds_for(site, default_thresholds), explain)
-    row = check_row(ids.take()[0], site.id, fields, verdict, model.version, via)
+    check_id = ids.take()[0] if answer_id else None
+    row = check_row(site.id, fields, verdict, model.version, via, check_id=check_id)
     if writer is not None:
         try:
             writer.submit(row)
             return outcome_of(row)
         except WriterBacklogged:
             pass  # store in-line: it succeeds, or fails loudly if the database is down
-    return store_check(sessions(), row)
+    return store_check(sessions(), ids, row)

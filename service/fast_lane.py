@@ -141,7 +141,7 @@ class FastLane:
         if akismet_api.missing_field(form) or not key:
             return None
         fields = akismet_api.comment_fields(form)
-        outcome = self._check(key, fields, "akismet", explain=False)
+        outcome = self._check(key, fields, "akismet", explain=False, answer_id=False)
         if outcome is None:
             return None
         text = akismet_api.verdict_body(outcome).encode("ascii")
@@ -158,7 +158,7 @@ class FastLane:
             fields = json_api.read_comment(data, self._settings().max_content_bytes)
         except (ValueError, RecursionError, json_api.ApiError):
             return None  # Flask answers with the reason
-        outcome = self._check(key, fields, json_api.VIA, explain=True)
+        outcome = self._check(key, fields, json_api.VIA, explain=True, answer_id=True)
         if outcome is None:
             return None
         # Flask's own JSON response, so that the bytes match jsonify's exactly.
@@ -166,7 +166,7 @@ class FastLane:
         return list(response.headers.items()), response.get_data()
 
     def _check(
-        self, key: str, fields: Mapping[str, str], via: str, explain: bool
+        self, key: str, fields: Mapping[str, str], via: str, explain: bool, answer_id: bool
     ) -> CheckOutcome | None:
         """Check and store one comment for the key's site; None for an unknown key."""
         sessions = _Sessions(self.extensions["spamward.sessions"])
@@ -187,6 +187,7 @@ class FastLane:
                 self.extensions["spamward.check_ids"],
                 writer,
                 explain=explain,
+                answer_id=answer_id,
             )
         finally:
             sessions.close()

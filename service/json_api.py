@@ -274,7 +274,7 @@ def check_comments() -> Response:
     created = utc_now()
     ids = get_check_ids().take(len(batch))
     rows = [
-        check_row(check_id, site.id, fields, v, model.version, VIA, created)
+        check_row(site.id, fields, v, model.version, VIA, created, check_id)
         for check_id, fields, v in zip(ids, batch, verdicts, strict=True)
     ]
     store_checks(session, rows)

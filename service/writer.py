@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from service.check_ids import CheckIds
 from service.models import Check
 
 log = logging.getLogger(__name__)
@@ -40,12 +41,14 @@ class CheckWriter:
     def __init__(
         self,
         engine: Engine,
+        ids: CheckIds,
         max_rows: int = 500,
         retry_seconds: float = 1.0,
         max_pending: int = 10_000,
         gather_seconds: float = 0.05,
     ) -> None:
         self.engine = engine
+        self.ids = ids
         self.max_rows = max_rows
         # How long to keep gathering rows after the first: fewer, larger transactions.
         self.gather_seconds = gather_seconds
@@ -117,10 +120,18 @@ class CheckWriter:
                 self._written += len(rows)
                 self._done.notify_all()
 
+    def _give_ids(self, rows: list[dict[str, Any]]) -> None:
+        """Ids for rows queued without one (comment-checks, whose answer has none)."""
+        waiting = [row for row in rows if "id" not in row]
+        if waiting:
+            for row, check_id in zip(waiting, self.ids.take(len(waiting)), strict=True):
+                row["id"] = check_id
+
     def _store(self, rows: list[dict[str, Any]]) -> None:
         """Insert rows in one transaction; wait out a database outage; isolate a bad row."""
         while True:
             try:
+                self._give_ids(rows)
                 with self.engine.begin() as connection:
                     connection.execute(_INSERT, rows)
                 return

@@ -8,9 +8,8 @@ from sqlalchemy import Engine, insert
 
 from service.check_ids import CheckIds
 from service.models import Check
-from service.writer import CheckWriter
 from tests.service.conftest import Persona
-from tests.service.test_writer import _rows
+from tests.service.test_writer import _rows, writer_of
 
 
 def _engine(app: Flask) -> Engine:
@@ -53,7 +52,7 @@ def test_a_forked_worker_does_not_hand_out_its_parents_ids(
 
 
 def test_rows_stored_with_reserved_ids_keep_them(app: Flask, alice: Persona) -> None:
-    writer = CheckWriter(_engine(app))
+    writer = writer_of(app)
     rows = _rows(app, alice.site_id, 4)
     for row in rows:
         writer.submit(row)
@@ -61,3 +60,17 @@ def test_rows_stored_with_reserved_ids_keep_them(app: Flask, alice: Persona) -> 
     with _engine(app).connect() as connection:
         stored = {r.guid: r.id for r in connection.execute(Check.__table__.select())}
     assert stored == {row["guid"]: row["id"] for row in rows}
+
+
+def test_rows_queued_without_an_id_get_one_when_stored(app: Flask, alice: Persona) -> None:
+    writer = writer_of(app)
+    rows = _rows(app, alice.site_id, 3)
+    for row in rows[1:]:
+        del row["id"]  # comment-checks: Akismet's answer carries no id
+    for row in rows:
+        writer.submit(row)
+    assert writer.flush(timeout=30)
+    with _engine(app).connect() as connection:
+        stored = [r.id for r in connection.execute(Check.__table__.select())]
+    assert len(set(stored)) == 3
+    assert rows[0]["id"] in stored

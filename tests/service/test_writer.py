@@ -28,15 +28,22 @@ def _rows(app: Flask, site_id: int, count: int) -> list[dict[str, Any]]:
     ids = app.extensions["spamward.check_ids"].take(count)
     return [
         check_row(
-            ids[n],
             site_id,
             {"comment_content": f"hello {n}", "user_ip": "192.0.2.1"},
             verdict,
             "test-model",
             "akismet",
+            check_id=ids[n],
         )
         for n in range(count)
     ]
+
+
+def writer_of(app: Flask, **options: Any) -> CheckWriter:
+    """A check writer on the app's database and id supply."""
+    return CheckWriter(
+        app.extensions["spamward.engine"], app.extensions["spamward.check_ids"], **options
+    )
 
 
 def _count(app: Flask) -> int:
@@ -65,7 +72,7 @@ def behind(settings: Settings) -> Iterator[Flask]:
 
 
 def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Persona) -> None:
-    writer = CheckWriter(app.extensions["spamward.engine"], max_rows=7)
+    writer = writer_of(app, max_rows=7)
     for row in _rows(app, alice.site_id, 100):
         writer.submit(row)
     assert writer.flush(timeout=30)
@@ -73,7 +80,7 @@ def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Pers
 
 
 def test_a_row_the_database_refuses_is_dropped_alone(app: Flask, alice: Persona) -> None:
-    writer = CheckWriter(app.extensions["spamward.engine"])
+    writer = writer_of(app)
     rows = _rows(app, alice.site_id, 5)
     rows[2]["guid"] = rows[1]["guid"]  # a duplicate guid breaks the unique constraint
     for row in rows:
@@ -150,7 +157,7 @@ def test_a_deferred_explanation_from_another_model_says_it_is_unavailable(
 def test_a_full_backlog_refuses_rows_and_checks_are_then_stored_in_line(
     behind: Flask, alice: Persona, app: Flask
 ) -> None:
-    writer = CheckWriter(behind.extensions["spamward.engine"], max_pending=0)
+    writer = writer_of(behind, max_pending=0)
     behind.extensions["spamward.writer"] = writer
     with pytest.raises(WriterBacklogged):
         writer.submit(_rows(behind, alice.site_id, 1)[0])
