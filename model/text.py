@@ -17,13 +17,23 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 _NEWLINES = re.compile(r"\n\s*\n+")
 # Every pattern here runs on text an attacker writes: none may backtrack more than linearly
 # (no unbounded repeat that can run past the next delimiter; see tests/model/test_text.py).
+_TLDS = (
+    r"""(?:com|net|org|info|biz|ru|xyz|top|shop|online|site|co|io|me|us|uk|de|cn|in|tk|ml|ga|win|"""
+    r"""bid|club|store|live|pro|cc|ly|gl)"""
+)
 URL_PATTERN = re.compile(
     r"""(?:https?://|www\.)[^\s<>"'\]\[)]+|"""
     r"""\b(?:[a-z0-9][a-z0-9-]{0,62}\.){1,8}"""
-    r"""(?:com|net|org|info|biz|ru|xyz|top|shop|online|site|co|io|me|us|uk|de|cn|in|tk|ml|ga|win|"""
-    r"""bid|club|store|live|pro|cc|ly|gl)(?:\.[a-z]{2})?\b(?:/[^\s<>"']*)?""",
+    rf"""{_TLDS}(?:\.[a-z]{{2}})?\b(?:/[^\s<>"']*)?""",
     re.IGNORECASE,
 )
+# What every URL_PATTERN match contains: a scheme's `://`, `www.`, or a dot before a known
+# top-level domain. Far cheaper to look for, and most comments have none of them.
+_URL_HINT = re.compile(rf"://|www\.|\.{_TLDS}", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_PATH_START = re.compile(r"[/?#]")
+# Spaces and tabs that _SPACES would fold; without them its substitution changes nothing.
+_FOLDABLE_SPACES = ("  ", "\t", "\r", "\f", "\v")
 
 
 def normalise_text(raw: str) -> str:
@@ -31,7 +41,8 @@ def normalise_text(raw: str) -> str:
 
     Anchors keep their link target as text, so a hidden link still counts as a link.
     """
-    text = raw.translate(_INVISIBLE)
+    # The invisible characters are all outside ASCII.
+    text = raw if raw.isascii() else raw.translate(_INVISIBLE)
     if "&" in text:
         # Unescape twice: exports often double-encode (`&amp;#39;`).
         text = html.unescape(html.unescape(text))
@@ -44,20 +55,25 @@ def normalise_text(raw: str) -> str:
         text = _BBCODE_TAG.sub(" ", text)
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
-    text = _SPACES.sub(" ", text)
+    if any(spaces in text for spaces in _FOLDABLE_SPACES):
+        text = _SPACES.sub(" ", text)
+    if "\n" not in text:  # one line: nothing for _NEWLINES, one line to strip
+        return text.strip()
     text = _NEWLINES.sub("\n", text)
     return "\n".join(line.strip() for line in text.split("\n")).strip()
 
 
 def find_urls(text: str) -> list[str]:
     """Return the URLs and bare domains in normalised text, in order."""
+    if not _URL_HINT.search(text):
+        return []
     return [m.group(0).rstrip(".,;:!?") for m in URL_PATTERN.finditer(text)]
 
 
 def url_host(url: str) -> str:
     """Return the lower-case host of a URL or bare domain, without `www.` or a port."""
-    host = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip().lower())
-    host = re.split(r"[/?#]", host, maxsplit=1)[0]
+    host = _SCHEME.sub("", url.strip().lower())
+    host = _PATH_START.split(host, maxsplit=1)[0]
     # Drop any `user:password@` first: `http://bank.com:x@evil.example/` is evil.example's.
     host = host.rsplit("@", 1)[-1].split(":", 1)[0]
     return host.removeprefix("www.")
