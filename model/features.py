@@ -47,8 +47,8 @@ _SCRIPTED_AGENT_WORDS = (
 )
 _SCRIPTED_AGENT = re.compile("|".join(_SCRIPTED_AGENT_WORDS), re.IGNORECASE)
 _OLD_AGENT = re.compile(r"MSIE [5-8]\.|Windows NT 5\.|Firefox/[1-3]\.", re.IGNORECASE)
-# What every _OLD_AGENT match contains, lower-cased.
-_OLD_AGENT_HINTS = ("msie ", "windows nt 5.", "firefox/")
+# _OLD_AGENT for lower-cased ASCII text, where ignoring case is lower-casing: faster.
+_LOWER_ASCII_OLD_AGENT = re.compile(r"msie [5-8]\.|windows nt 5\.|firefox/[1-3]\.")
 _DIGIT = re.compile(r"\d")  # _PHONE and _MONEY match nothing without one
 # What every _MONEY match in ASCII text contains, lower-cased: `$` or a currency code.
 _ASCII_MONEY_HINTS = ("$", "usd", "eur", "gbp", "btc")
@@ -108,21 +108,21 @@ def _capitals(text: str) -> int:
     return sum(map(str.isupper, text))
 
 
-def _may_hold_a_phone_number(text: str) -> bool:
-    """False when `text` cannot hold a phone number: fewer than nine digits in all."""
-    if text.isascii():  # ASCII's digits are 0-9: delete them and count the gap
-        return len(text) - len(text.encode().translate(None, _ASCII_DIGITS)) >= 9
-    return _DIGIT.search(text) is not None
+def _numbers_to_look_for(text: str) -> tuple[bool, bool]:
+    """Whether `text` may hold a phone number, and whether it may hold an amount of money.
 
-
-def _may_hold_money(text: str) -> bool:
-    """False when `text` cannot hold an amount of money: no digit, or no currency in ASCII."""
-    if _DIGIT.search(text) is None:
-        return False
-    if text.isascii():  # ignoring case is lower-casing here
-        lowered = text.lower()
-        return any(hint in lowered for hint in _ASCII_MONEY_HINTS)
-    return True
+    A phone number has nine digits or more and an amount at least one; in ASCII text, an
+    amount also needs a `$` or a currency code (ignoring case is lower-casing there).
+    """
+    if not text.isascii():
+        digits = _DIGIT.search(text) is not None
+        return digits, digits
+    # ASCII's digits are 0-9: delete them and count the gap.
+    count = len(text) - len(text.encode().translate(None, _ASCII_DIGITS))
+    if not count:
+        return False, False
+    lowered = text.lower()
+    return count >= 9, any(hint in lowered for hint in _ASCII_MONEY_HINTS)
 
 
 def content_signals(text: str) -> list[str]:
@@ -142,35 +142,32 @@ def content_signals(text: str) -> list[str]:
         signals.append("shouting")
     if text.count("!") >= 3:
         signals.append("many_exclamations")
+    phone, money = _numbers_to_look_for(text)
     # Nine digits or more: dates such as 2023-01-15 have only eight.
-    if _may_hold_a_phone_number(text) and any(
-        sum(c.isdigit() for c in m.group(0)) >= 9 for m in _PHONE.finditer(text)
-    ):
+    if phone and any(sum(c.isdigit() for c in m.group(0)) >= 9 for m in _PHONE.finditer(text)):
         signals.append("phone_number")
-    if _may_hold_money(text) and _MONEY.search(text):
+    if money and _MONEY.search(text):
         signals.append("money_amount")
     if "@" in text and _EMAIL_IN_TEXT.search(text):  # no `@`, no address: spare the pattern
         signals.append("email_in_text")
     if not text.isascii():
-        signals += [f"script={name}" for name, pattern in _SCRIPTS if pattern.search(text)]
+        # Each script's pattern is one character class: its distinct characters will do.
+        distinct = "".join(set(text))
+        signals += [f"script={name}" for name, pattern in _SCRIPTS if pattern.search(distinct)]
     return signals
 
 
-def _is_scripted(agent: str) -> bool:
-    """Whether a user agent names a scripting tool or library (any case)."""
-    if agent.isascii():  # ignoring case is lower-casing here: plain substring tests will do
-        lowered = agent.lower()
-        return any(word in lowered for word in _SCRIPTED_AGENT_WORDS)
-    return _SCRIPTED_AGENT.search(agent) is not None
-
-
-def _is_outdated(agent: str) -> bool:
-    """Whether a user agent is a browser long out of support."""
-    if agent.isascii():
-        lowered = agent.lower()
-        if not any(hint in lowered for hint in _OLD_AGENT_HINTS):
-            return False
-    return _OLD_AGENT.search(agent) is not None
+def _agent_signal(agent: str) -> str | None:
+    """`agent=scripted` for a scripting tool or library, `agent=outdated` for an old browser."""
+    if not agent.isascii():
+        if _SCRIPTED_AGENT.search(agent):
+            return "agent=scripted"
+        return "agent=outdated" if _OLD_AGENT.search(agent) else None
+    # In ASCII, ignoring case is lower-casing: substring tests and a pattern without the flag.
+    lowered = agent.lower()
+    if any(word in lowered for word in _SCRIPTED_AGENT_WORDS):
+        return "agent=scripted"
+    return "agent=outdated" if _LOWER_ASCII_OLD_AGENT.search(lowered) else None
 
 
 def author_signals(comment: Comment) -> list[str]:
@@ -200,11 +197,9 @@ def author_signals(comment: Comment) -> list[str]:
         if "@" in email and email.rsplit("@", 1)[1] == host:
             signals.append("email_matches_url")
     agent = (comment.get("user_agent", "") or "").strip()
-    if agent:
-        if _is_scripted(agent):
-            signals.append("agent=scripted")
-        elif _is_outdated(agent):
-            signals.append("agent=outdated")
+    agent_signal = _agent_signal(agent) if agent else None
+    if agent_signal:
+        signals.append(agent_signal)
     kind = (comment.get("comment_type", "") or "").strip().lower()
     if kind and kind != "comment":
         signals.append(f"type={kind}")
