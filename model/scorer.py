@@ -72,7 +72,7 @@ def _counted(ids: list[int]) -> dict[int, int]:
 
 
 # Below this many tokens a plain Python loop beats array operations' fixed cost.
-_ARRAY_MIN_TOKENS = 64
+_ARRAY_MIN_TOKENS = 32
 # From this many tokens on, an explanation lists a part's tokens in vocabulary order, below it
 # in order of first occurrence. Equal weights are common (tokens seen in one training comment
 # only) and keep this order in the explanation's top lists, so it must not change.
