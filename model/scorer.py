@@ -12,9 +12,9 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import operator
 import re
 import threading
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,7 +184,7 @@ class _CompiledVectorizer:
         values: list[float] = []
         squares = 0.0
         for index, count in _counted(ids).items():
-            tf = self._tf(count)
+            tf = 1.0 if count == 1 else self._tf(count)  # most tokens occur once
             indices.append(index)
             values.append(tf * weights[index])
             squares += tf * tf * squares_of[index]
@@ -237,11 +237,11 @@ class _CompiledVectorizer:
         starts = [start for start, size in zip(_starts(sizes), sizes, strict=True) if size]
         nonempty_shares = iter(np.add.reduceat(per_occurrence, starts).tolist())
         # Every word gets its key, in order, even with no share: keys' order breaks ties.
-        shares: dict[str, float] = defaultdict(float)
-        for word, size in zip(words, sizes, strict=True):
-            key = word.lower().strip(".,;:!?\"'()[]{}") or word
-            shares[key] += next(nonempty_shares) if size else 0.0
-        return dict(shares), float(per_occurrence.sum())
+        shares: dict[str, float] = {}
+        get = shares.get
+        for key, size in zip(map(_share_key, words), sizes, strict=True):
+            shares[key] = get(key, 0.0) + (next(nonempty_shares) if size else 0.0)
+        return shares, float(per_occurrence.sum())
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
@@ -428,6 +428,12 @@ _WORD_CACHE_SIZE = 50_000
 _NO_IDS = np.empty(0, dtype=np.intp)
 
 
+@functools.lru_cache(maxsize=_WORD_CACHE_SIZE)
+def _share_key(word: str) -> str:
+    """The explanation's name for a word: lower-cased, without surrounding punctuation."""
+    return word.lower().strip(".,;:!?\"'()[]{}") or word
+
+
 def _word_ids(
     analyzer: Callable[[str], list[str]], vocabulary: dict[str, int]
 ) -> Callable[[str], np.ndarray]:
@@ -540,8 +546,8 @@ class FastScorer:
         """Return the spam probability of one comment and why."""
         row = comment_to_row(comment)
         logit = self.bias
-        tokens: dict[str, float] = defaultdict(float)
-        signals: dict[str, float] = defaultdict(float)
+        tokens: dict[str, float] = {}
+        signals: dict[str, float] = {}
         for part in self.parts:
             if part.word_ids is not None:
                 shares, part_logit = part.word_shares(row[part.column])
@@ -556,15 +562,20 @@ class FastScorer:
 
 
 def _add_into(target: dict[str, float], source: dict[str, float]) -> None:
+    if not target:  # the first part's: nothing to add to (0.0 + v is v but for -0.0, never shown)
+        target.update(source)
+        return
+    get = target.get
     for key, value in source.items():
-        target[key] += value
+        target[key] = get(key, 0.0) + value
 
 
 def _top(contributions: dict[str, float], top: int) -> list[Contribution]:
     """Return the `top` strongest pushes towards spam and towards ham, strongest first."""
-    items = [(k, v) for k, v in contributions.items() if v != 0.0]
-    spam = sorted((i for i in items if i[1] > 0), key=lambda i: -i[1])[:top]
-    ham = sorted((i for i in items if i[1] < 0), key=lambda i: i[1])[:top]
+    # Sorting is stable, also reversed: equal weights keep the order they were added in.
+    weight = operator.itemgetter(1)
+    spam = sorted([i for i in contributions.items() if i[1] > 0], key=weight, reverse=True)[:top]
+    ham = sorted([i for i in contributions.items() if i[1] < 0], key=weight)[:top]
     return [Contribution(k, v) for k, v in spam + ham]
 
 
