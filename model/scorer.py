@@ -178,17 +178,21 @@ class _CompiledVectorizer:
         return unique, tf * self.weight_array[unique], self._norm(squares)
 
     def _small_terms(self, ids: list[int]) -> tuple[list[int], list[float], float]:
-        """Distinct token ids, their weighted tf and the norm, in plain Python."""
+        """Distinct token ids in order of first occurrence, their weighted tf and the norm."""
         weights, squares_of = self.weights, self.idf_squared
-        indices: list[int] = []
+        counts = _counted(ids)
         values: list[float] = []
+        append = values.append
         squares = 0.0
-        for index, count in _counted(ids).items():
-            tf = 1.0 if count == 1 else self._tf(count)  # most tokens occur once
-            indices.append(index)
-            values.append(tf * weights[index])
-            squares += tf * tf * squares_of[index]
-        return indices, values, self._norm(squares)
+        for index, count in counts.items():
+            if count == 1 or self.binary:  # tf 1, the common case
+                append(weights[index])
+                squares += squares_of[index]
+            else:
+                tf = self._tf(count)
+                append(tf * weights[index])
+                squares += tf * tf * squares_of[index]
+        return list(counts), values, self._norm(squares)
 
     def _norm(self, squares: float) -> float:
         return math.sqrt(squares) if self.l2_norm else 1.0
