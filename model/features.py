@@ -9,6 +9,7 @@ fitted pipeline stay pure scikit-learn.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -41,11 +42,19 @@ _FREEMAIL = frozenset(
     "mail.ru yandex.ru gmx.de gmx.net web.de protonmail.com proton.me qq.com 163.com".split()
 )
 _SHORTENERS = frozenset("bit.ly goo.gl tinyurl.com t.co ow.ly is.gd buff.ly cutt.ly rb.gy".split())
-_SCRIPTED_AGENT = re.compile(
-    r"curl|wget|python|java/|go-http|libwww|okhttp|httpclient|scrapy|headless|phantomjs",
-    re.IGNORECASE,
+_SCRIPTED_AGENT_WORDS = (
+    "curl wget python java/ go-http libwww okhttp httpclient scrapy headless phantomjs".split()
 )
+_SCRIPTED_AGENT = re.compile("|".join(_SCRIPTED_AGENT_WORDS), re.IGNORECASE)
 _OLD_AGENT = re.compile(r"MSIE [5-8]\.|Windows NT 5\.|Firefox/[1-3]\.", re.IGNORECASE)
+# _OLD_AGENT for lower-cased ASCII text, where ignoring case is lower-casing: faster.
+_LOWER_ASCII_OLD_AGENT = re.compile(r"msie [5-8]\.|windows nt 5\.|firefox/[1-3]\.")
+_DIGIT = re.compile(r"\d")  # _PHONE and _MONEY match nothing without one
+# What every _MONEY match in ASCII text contains, lower-cased: `$` or a currency code.
+_ASCII_MONEY_HINTS = ("$", "usd", "eur", "gbp", "btc")
+_ASCII_LETTERS = string.ascii_letters.encode()
+_ASCII_CAPITALS = string.ascii_uppercase.encode()
+_ASCII_DIGITS = string.digits.encode()
 _PHONE = re.compile(r"(?:\+?\d[\d ().-]{7,}\d)")
 _MONEY = re.compile(r"[$£€¥₹]\s?\d|\d\s?(?:(?:usd|eur|gbp|btc)\b|[$£€¥₹])", re.IGNORECASE)
 _EMAIL_IN_TEXT = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")  # anchored: no quadratic scan
@@ -85,6 +94,37 @@ def _host_words(host: str) -> list[str]:
     return [w for w in words if w not in _UNINFORMATIVE_HOST_WORDS]
 
 
+def _letters(text: str) -> int:
+    """How many characters of `text` are letters."""
+    if text.isascii():  # ASCII's letters are a-z and A-Z: delete them and count the gap
+        return len(text) - len(text.encode().translate(None, _ASCII_LETTERS))
+    return sum(map(str.isalpha, text))
+
+
+def _capitals(text: str) -> int:
+    """How many characters of `text` are upper-case letters."""
+    if text.isascii():
+        return len(text) - len(text.encode().translate(None, _ASCII_CAPITALS))
+    return sum(map(str.isupper, text))
+
+
+def _numbers_to_look_for(text: str) -> tuple[bool, bool]:
+    """Whether `text` may hold a phone number, and whether it may hold an amount of money.
+
+    A phone number has nine digits or more and an amount at least one; in ASCII text, an
+    amount also needs a `$` or a currency code (ignoring case is lower-casing there).
+    """
+    if not text.isascii():
+        digits = _DIGIT.search(text) is not None
+        return digits, digits
+    # ASCII's digits are 0-9: delete them and count the gap.
+    count = len(text) - len(text.encode().translate(None, _ASCII_DIGITS))
+    if not count:
+        return False, False
+    lowered = text.lower()
+    return count >= 9, any(hint in lowered for hint in _ASCII_MONEY_HINTS)
+
+
 def content_signals(text: str) -> list[str]:
     """Signals of the comment text itself: links, length, shouting, numbers, script."""
     urls = find_urls(text)
@@ -97,21 +137,37 @@ def content_signals(text: str) -> list[str]:
     signals += sorted(f"link_tld={_tld(h)}" for h in hosts if _tld(h))
     if hosts & _SHORTENERS:
         signals.append("link_shortener")
-    letters = sum(map(str.isalpha, text))
-    if letters >= 12 and sum(map(str.isupper, text)) > 0.6 * letters:
+    letters = _letters(text)
+    if letters >= 12 and _capitals(text) > 0.6 * letters:
         signals.append("shouting")
     if text.count("!") >= 3:
         signals.append("many_exclamations")
+    phone, money = _numbers_to_look_for(text)
     # Nine digits or more: dates such as 2023-01-15 have only eight.
-    if any(sum(c.isdigit() for c in m.group(0)) >= 9 for m in _PHONE.finditer(text)):
+    if phone and any(sum(c.isdigit() for c in m.group(0)) >= 9 for m in _PHONE.finditer(text)):
         signals.append("phone_number")
-    if _MONEY.search(text):
+    if money and _MONEY.search(text):
         signals.append("money_amount")
-    if _EMAIL_IN_TEXT.search(text):
+    if "@" in text and _EMAIL_IN_TEXT.search(text):  # no `@`, no address: spare the pattern
         signals.append("email_in_text")
     if not text.isascii():
-        signals += [f"script={name}" for name, pattern in _SCRIPTS if pattern.search(text)]
+        # Each script's pattern is one character class: its distinct characters will do.
+        distinct = "".join(set(text))
+        signals += [f"script={name}" for name, pattern in _SCRIPTS if pattern.search(distinct)]
     return signals
+
+
+def _agent_signal(agent: str) -> str | None:
+    """`agent=scripted` for a scripting tool or library, `agent=outdated` for an old browser."""
+    if not agent.isascii():
+        if _SCRIPTED_AGENT.search(agent):
+            return "agent=scripted"
+        return "agent=outdated" if _OLD_AGENT.search(agent) else None
+    # In ASCII, ignoring case is lower-casing: substring tests and a pattern without the flag.
+    lowered = agent.lower()
+    if any(word in lowered for word in _SCRIPTED_AGENT_WORDS):
+        return "agent=scripted"
+    return "agent=outdated" if _LOWER_ASCII_OLD_AGENT.search(lowered) else None
 
 
 def author_signals(comment: Comment) -> list[str]:
@@ -141,11 +197,9 @@ def author_signals(comment: Comment) -> list[str]:
         if "@" in email and email.rsplit("@", 1)[1] == host:
             signals.append("email_matches_url")
     agent = (comment.get("user_agent", "") or "").strip()
-    if agent:
-        if _SCRIPTED_AGENT.search(agent):
-            signals.append("agent=scripted")
-        elif _OLD_AGENT.search(agent):
-            signals.append("agent=outdated")
+    agent_signal = _agent_signal(agent) if agent else None
+    if agent_signal:
+        signals.append(agent_signal)
     kind = (comment.get("comment_type", "") or "").strip().lower()
     if kind and kind != "comment":
         signals.append(f"type={kind}")

@@ -10,11 +10,13 @@ time leaves, per comment, one analyzer call and a few look-ups per token; the re
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 import re
-from collections import Counter, defaultdict
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,13 +62,23 @@ def _unique_counts(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[first], np.diff(first, append=ordered.size)
 
 
-def _counted(ids: TokenIds) -> Counter[int]:
-    """How often each token id occurs (as plain ints, whatever form the ids came in)."""
-    return Counter(ids.tolist() if isinstance(ids, np.ndarray) else ids)
+def _counted(ids: list[int]) -> dict[int, int]:
+    """How often each token id occurs."""
+    counts: dict[int, int] = {}
+    get = counts.get
+    for index in ids:
+        counts[index] = get(index, 0) + 1
+    return counts
 
 
 # Below this many tokens a plain Python loop beats array operations' fixed cost.
-_ARRAY_MIN_TOKENS = 160
+_ARRAY_MIN_TOKENS = 32
+# From this many tokens on, an explanation lists a part's tokens in vocabulary order, below it
+# in order of first occurrence. Equal weights are common (tokens seen in one training comment
+# only) and keep this order in the explanation's top lists, so it must not change.
+_VOCABULARY_ORDER_MIN_TOKENS = 160
+# Per-occurrence tf shares are looked up for counts below this, computed above it.
+_TF_TABLE_SIZE = 4096
 TokenIds = list[int] | np.ndarray
 
 
@@ -92,6 +104,11 @@ class _CompiledVectorizer:
     sublinear_tf: bool
     binary: bool
     l2_norm: bool
+    # tf(count) / count and tf(count)**2 / count, by count (see _occurrence_shares).
+    tf_share_table: np.ndarray
+    tf_square_share_table: np.ndarray
+    # Per thread, a zeroed count per vocabulary entry to count occurrences in (see below).
+    scratch: threading.local = field(default_factory=threading.local, compare=False, repr=False)
 
     def _tf(self, count: int) -> float:
         if self.binary or count == 1:
@@ -103,40 +120,79 @@ class _CompiledVectorizer:
             return np.ones(counts.shape)
         return np.log(counts) + 1.0 if self.sublinear_tf else counts.astype(np.float64)
 
-    def _array_terms(self, ids: TokenIds) -> tuple[np.ndarray, np.ndarray, float]:
+    def _occurrence_counts(self, ids: np.ndarray) -> np.ndarray:
+        """For each occurrence, how often its token occurs in `ids`.
+
+        Counting into a zeroed per-vocabulary array (and zeroing it again) costs three array
+        operations, where sorting for distinct ids costs many more on comment-sized arrays.
+        """
+        counts: np.ndarray | None = getattr(self.scratch, "counts", None)
+        if counts is None:
+            counts = self.scratch.counts = np.zeros(len(self.tokens), dtype=np.intp)
+        np.add.at(counts, ids, 1)
+        try:
+            found: np.ndarray = counts[ids]
+            return found
+        finally:
+            counts[ids] = 0
+
+    def _occurrence_shares(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each occurrence's share of its token's tf and squared tf (tf(c) / c, tf(c)**2 / c).
+
+        A token occurring c times contributes tf(c) * weight; spread over its occurrences,
+        sums over occurrences need no distinct ids.
+        """
+        counts = self._occurrence_counts(ids)
+        if ids.size < _TF_TABLE_SIZE:  # then every count is inside the tables
+            return self.tf_share_table[counts], self.tf_square_share_table[counts]
+        tf = self._tf_array(counts)
+        share = tf / counts
+        return share, share * tf
+
+    def _array_sums(self, ids: np.ndarray) -> tuple[float, float]:
+        """The dot product and squared norm by array operations (long documents)."""
+        tf_share, square_share = self._occurrence_shares(ids)
+        dot = float(tf_share @ self.weight_array[ids])
+        return dot, float(square_share @ self.idf_squared_array[ids])
+
+    def _small_sums(self, ids: list[int]) -> tuple[float, float]:
+        """The dot product and squared norm in plain Python (the common case, kept tight)."""
+        weight, square = self.weights.__getitem__, self.idf_squared.__getitem__
+        distinct = set(ids)
+        dot, squares = sum(map(weight, distinct)), sum(map(square, distinct))
+        if self.binary or len(distinct) == len(ids):  # every tf is 1
+            return dot, squares
+        # A repeated token's tf is more than the 1 counted above.
+        for index, count in _counted(ids).items():
+            if count > 1:
+                tf = self._tf(count)
+                dot += (tf - 1.0) * weight(index)
+                squares += (tf * tf - 1.0) * square(index)
+        return dot, squares
+
+    def _array_terms(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Distinct token ids, their weighted tf and the norm, by array operations."""
-        unique, counts = _unique_counts(np.asarray(ids))
+        unique, counts = _unique_counts(ids)
         tf = self._tf_array(counts)
         squares = float((tf * tf) @ self.idf_squared_array[unique])
         return unique, tf * self.weight_array[unique], self._norm(squares)
 
-    def _small_terms(self, ids: TokenIds) -> tuple[list[int], list[float], float]:
-        """Distinct token ids, their weighted tf and the norm, in plain Python."""
+    def _small_terms(self, ids: list[int]) -> tuple[list[int], list[float], float]:
+        """Distinct token ids in order of first occurrence, their weighted tf and the norm."""
         weights, squares_of = self.weights, self.idf_squared
-        indices: list[int] = []
+        counts = _counted(ids)
         values: list[float] = []
+        append = values.append
         squares = 0.0
-        for index, count in _counted(ids).items():
-            tf = self._tf(count)
-            indices.append(index)
-            values.append(tf * weights[index])
-            squares += tf * tf * squares_of[index]
-        return indices, values, self._norm(squares)
-
-    def _small_logit(self, ids: TokenIds) -> tuple[float, float]:
-        """The dot product and squared norm in plain Python (the common case, kept tight)."""
-        weights, squares_of = self.weights, self.idf_squared
-        ones = self.binary
-        dot = squares = 0.0
-        for index, count in _counted(ids).items():
-            if count == 1 or ones:
-                dot += weights[index]
+        for index, count in counts.items():
+            if count == 1 or self.binary:  # tf 1, the common case
+                append(weights[index])
                 squares += squares_of[index]
             else:
                 tf = self._tf(count)
-                dot += tf * weights[index]
+                append(tf * weights[index])
                 squares += tf * tf * squares_of[index]
-        return dot, squares
+        return list(counts), values, self._norm(squares)
 
     def _norm(self, squares: float) -> float:
         return math.sqrt(squares) if self.l2_norm else 1.0
@@ -145,21 +201,21 @@ class _CompiledVectorizer:
         """Return this vectorizer's part of the log-odds (the hot path, kept tight)."""
         ids = self.token_ids(document)
         if len(ids) >= _ARRAY_MIN_TOKENS:
-            _, terms, norm = self._array_terms(ids)
-            dot = float(terms.sum())
+            dot, squares = self._array_sums(np.asarray(ids))
         else:
-            dot, squares = self._small_logit(ids)
-            norm = self._norm(squares)
+            dot, squares = self._small_sums(ids.tolist() if isinstance(ids, np.ndarray) else ids)
+        norm = self._norm(squares)
         return dot / norm if norm else 0.0
 
     def contributions(self, document: str) -> dict[int, float]:
         """Return each known token's contribution to the log-odds, by vocabulary index."""
         ids = self.token_ids(document)
-        if len(ids) >= _ARRAY_MIN_TOKENS:
-            unique, terms, norm = self._array_terms(ids)
+        if len(ids) >= _VOCABULARY_ORDER_MIN_TOKENS:
+            unique, terms, norm = self._array_terms(np.asarray(ids))
             indices, values = unique.tolist(), terms.tolist()
         else:
-            indices, values, norm = self._small_terms(ids)
+            listed = ids.tolist() if isinstance(ids, np.ndarray) else ids
+            indices, values, norm = self._small_terms(listed)
         if not norm:
             return {}
         return {index: value / norm for index, value in zip(indices, values, strict=True)}
@@ -171,28 +227,41 @@ class _CompiledVectorizer:
         spammy n-gram split its push; the shares add up to the part's log-odds.
         """
         assert self.word_ids is not None, "word shares need a char n-gram part"
-        words = document.split()
-        arrays = [self.word_ids(w) for w in words]
+        words, arrays = _words_and_ids(document, self.word_ids)
+        # Words without a known n-gram have no share: leave them out of the arrays.
         ids = np.concatenate(arrays) if arrays else _NO_IDS
         if not ids.size:
             return {}, 0.0
-        unique, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
-        tf = self._tf_array(counts)
-        norm = self._norm(float((tf * tf) @ self.idf_squared_array[unique]))
+        tf_share, square_share = self._occurrence_shares(ids)
+        norm = self._norm(float(square_share @ self.idf_squared_array[ids]))
         if not norm:
             return {}, 0.0
-        contributions = tf * self.weight_array[unique] / norm
-        per_occurrence = (contributions / counts)[inverse]
-        owner = np.repeat(np.arange(len(words)), [len(a) for a in arrays])
-        per_word = np.bincount(owner, weights=per_occurrence, minlength=len(words))
-        shares: dict[str, float] = defaultdict(float)
-        for word, share in zip(words, per_word.tolist(), strict=True):
-            shares[word.lower().strip(".,;:!?\"'()[]{}") or word] += share
-        return dict(shares), float(contributions.sum())
+        per_occurrence = tf_share * self.weight_array[ids] / norm
+        sizes = [len(a) for a in arrays]
+        starts = [start for start, size in zip(_starts(sizes), sizes, strict=True) if size]
+        nonempty_shares = iter(np.add.reduceat(per_occurrence, starts).tolist())
+        # Every word gets its key, in order, even with no share: keys' order breaks ties.
+        shares: dict[str, float] = {}
+        get = shares.get
+        for key, size in zip(map(_share_key, words), sizes, strict=True):
+            shares[key] = get(key, 0.0) + (next(nonempty_shares) if size else 0.0)
+        return shares, float(per_occurrence.sum())
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
         return {self.tokens[i]: c for i, c in contributions.items()}
+
+
+def _starts(sizes: list[int]) -> list[int]:
+    """Where each of consecutive pieces of these sizes starts."""
+    return [0, *itertools.accumulate(sizes[:-1])]
+
+
+def _words_and_ids(
+    document: str, word_ids: Callable[[str], np.ndarray]
+) -> tuple[list[str], list[np.ndarray]]:
+    words = document.split()
+    return words, list(map(word_ids, words))
 
 
 def char_wb_analyzer(ngram_range: tuple[int, int], lowercase: bool) -> Callable[[str], list[str]]:
@@ -219,21 +288,114 @@ def char_wb_analyzer(ngram_range: tuple[int, int], lowercase: bool) -> Callable[
     return analyze
 
 
+# scikit-learn's default word pattern and the one the signal columns use. Neither can match
+# white space or see past it, so a document's tokens are its white-space words' tokens in turn
+# (tests/model/test_scorer.py checks the character classes this rests on).
+_RUN_OF_NON_SPACE = r"\S+"
+_WORDWISE_TOKEN_PATTERNS = frozenset({r"(?u)\b\w\w+\b", _RUN_OF_NON_SPACE})
+# Distinct white-space words whose tokens are kept, per word vectorizer.
+_WORD_TOKENS_CACHE_SIZE = 50_000
+
+
+def _tokens_of(
+    token_pattern: str, lowercase: bool, stop_words: frozenset[str] | None
+) -> Callable[[str], list[str]]:
+    """scikit-learn's tokens of a text: lower-cased, stop words left out."""
+    findall = re.compile(token_pattern).findall
+    stop = stop_words or frozenset()
+
+    def tokens_of(text: str) -> list[str]:
+        found: list[str] = findall(text.lower() if lowercase else text)
+        return [t for t in found if t not in stop] if stop else found
+
+    return tokens_of
+
+
+def word_tokenizer(
+    token_pattern: str, lowercase: bool, stop_words: frozenset[str] | None = None
+) -> Callable[[str], list[str]]:
+    """Return scikit-learn's word tokens of a document: lower-cased, stop words left out.
+
+    For the usual patterns each white-space word is tokenised once and remembered: comments
+    share most of their words.
+    """
+    stop = stop_words or frozenset()
+    if token_pattern == _RUN_OF_NON_SPACE and not lowercase:
+        if not stop:
+            return str.split
+        return lambda document: [t for t in document.split() if t not in stop]
+    tokens_of = _tokens_of(token_pattern, lowercase, stop_words)
+    if token_pattern not in _WORDWISE_TOKEN_PATTERNS:
+        return tokens_of
+    word_tokens = functools.lru_cache(maxsize=_WORD_TOKENS_CACHE_SIZE)(
+        lambda word: tuple(tokens_of(word))
+    )
+    chain = itertools.chain.from_iterable
+    return lambda document: list(chain(map(word_tokens, document.split())))
+
+
+def _longer_grams(tokens: list[str], low: int, high: int) -> list[str]:
+    """The n-grams of `tokens` for n from max(low, 2) to high, in scikit-learn's order."""
+    grams: list[str] = []
+    if low <= 2 <= high:  # the common size, without slicing
+        grams += map(" ".join, itertools.pairwise(tokens))
+    for n in range(max(low, 3), min(high, len(tokens)) + 1):
+        grams += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return grams
+
+
 def word_analyzer(
-    token_pattern: str, ngram_range: tuple[int, int], lowercase: bool
+    token_pattern: str,
+    ngram_range: tuple[int, int],
+    lowercase: bool,
+    stop_words: frozenset[str] | None = None,
 ) -> Callable[[str], list[str]]:
     """Return a faster equivalent of scikit-learn's `word` analyzer (plain settings only)."""
-    tokenize = re.compile(token_pattern).findall
+    tokenize = word_tokenizer(token_pattern, lowercase, stop_words)
     low, high = ngram_range
 
     def analyze(document: str) -> list[str]:
-        words: list[str] = tokenize(document.lower() if lowercase else document)
-        grams = list(words) if low == 1 else []
-        for n in range(max(low, 2), min(high, len(words)) + 1):
-            grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-        return grams
+        tokens = tokenize(document)
+        return (list(tokens) if low == 1 else []) + _longer_grams(tokens, low, high)
 
     return analyze
+
+
+def _wordwise_gram_ids(vectorizer: Any) -> Callable[[str], list[int]]:
+    """Map a document to its known word n-grams' indices, in the analyzer's order.
+
+    Each white-space word's tokens and their unigram indices are looked up once and kept;
+    only the n-grams that span words are looked up per document.
+    """
+    get = vectorizer.vocabulary_.get
+    low, high = vectorizer.ngram_range
+    if vectorizer.token_pattern == _RUN_OF_NON_SPACE and not vectorizer.lowercase and high == 1:
+        # Signal columns: every white-space word is a token as it stands.
+        stop = vectorizer.get_stop_words() or frozenset()
+        return lambda document: [
+            i for t in document.split() if t not in stop and (i := get(t)) is not None
+        ]
+    tokens_of = _tokens_of(
+        vectorizer.token_pattern, vectorizer.lowercase, vectorizer.get_stop_words()
+    )
+
+    @functools.lru_cache(maxsize=_WORD_TOKENS_CACHE_SIZE)
+    def word_entry(word: str) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        tokens = tokens_of(word)
+        unigram_ids = [i for i in map(get, tokens) if i is not None] if low == 1 else []
+        return tuple(tokens), tuple(unigram_ids)
+
+    def ids(document: str) -> list[int]:
+        tokens: list[str] = []
+        found: list[int] = []
+        for word_tokens, unigram_ids in map(word_entry, document.split()):
+            tokens += word_tokens
+            found += unigram_ids
+        if high >= 2:
+            found += [i for i in map(get, _longer_grams(tokens, low, high)) if i is not None]
+        return found
+
+    return ids
 
 
 def _is_plain(vectorizer: Any) -> bool:
@@ -247,10 +409,7 @@ def _is_plain(vectorizer: Any) -> bool:
 
 def _is_plain_words(vectorizer: Any) -> bool:
     return bool(
-        vectorizer.analyzer == "word"
-        and _is_plain(vectorizer)
-        and vectorizer.tokenizer is None
-        and vectorizer.stop_words is None
+        vectorizer.analyzer == "word" and _is_plain(vectorizer) and vectorizer.tokenizer is None
     )
 
 
@@ -258,7 +417,12 @@ def _analyzer(vectorizer: Any) -> Callable[[str], list[str]]:
     if vectorizer.analyzer == "char_wb" and _is_plain(vectorizer):
         return char_wb_analyzer(vectorizer.ngram_range, vectorizer.lowercase)
     if _is_plain_words(vectorizer):
-        return word_analyzer(vectorizer.token_pattern, vectorizer.ngram_range, vectorizer.lowercase)
+        return word_analyzer(
+            vectorizer.token_pattern,
+            vectorizer.ngram_range,
+            vectorizer.lowercase,
+            vectorizer.get_stop_words(),
+        )
     analyzer: Callable[[str], list[str]] = vectorizer.build_analyzer()
     return analyzer
 
@@ -266,6 +430,12 @@ def _analyzer(vectorizer: Any) -> Callable[[str], list[str]]:
 # Words seen recently, per char vectorizer: most comments reuse common words.
 _WORD_CACHE_SIZE = 50_000
 _NO_IDS = np.empty(0, dtype=np.intp)
+
+
+@functools.lru_cache(maxsize=_WORD_CACHE_SIZE)
+def _share_key(word: str) -> str:
+    """The explanation's name for a word: lower-cased, without surrounding punctuation."""
+    return word.lower().strip(".,;:!?\"'()[]{}") or word
 
 
 def _word_ids(
@@ -295,10 +465,21 @@ def _token_ids(
 
     def ids(document: str) -> np.ndarray:
         # char_wb n-grams never cross a word boundary, so a document is the sum of its words.
-        words = document.split()
-        return np.concatenate([word_ids(w) for w in words]) if words else _NO_IDS
+        arrays = list(map(word_ids, document.split()))
+        return np.concatenate(arrays) if arrays else _NO_IDS
 
     return ids
+
+
+def _tf_share_tables(vectorizer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """tf(c) / c and tf(c)**2 / c for c below _TF_TABLE_SIZE (entry 0 unused)."""
+    counts = np.arange(1, _TF_TABLE_SIZE, dtype=np.float64)
+    if vectorizer.binary:
+        tf = np.ones(counts.shape)
+    else:
+        tf = np.log(counts) + 1.0 if vectorizer.sublinear_tf else counts
+    share = np.concatenate([[0.0], tf / counts])
+    return share, np.concatenate([[0.0], tf * tf / counts])
 
 
 def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _CompiledVectorizer:
@@ -314,10 +495,14 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
     analyzer = _analyzer(vectorizer)
     char_wb = vectorizer.analyzer == "char_wb"
     word_ids = _word_ids(analyzer, vocabulary) if char_wb else None
+    tf_share, tf_square_share = _tf_share_tables(vectorizer)
+    token_ids = _token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None)
+    if _is_plain_words(vectorizer) and vectorizer.token_pattern in _WORDWISE_TOKEN_PATTERNS:
+        token_ids = _wordwise_gram_ids(vectorizer)
     return _CompiledVectorizer(
         name=name,
         column=column,
-        token_ids=_token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None),
+        token_ids=token_ids,
         word_ids=word_ids,
         tokens=tokens,
         weights=weights.tolist(),
@@ -327,6 +512,8 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
         sublinear_tf=bool(vectorizer.sublinear_tf),
         binary=bool(vectorizer.binary),
         l2_norm=vectorizer.norm == "l2",
+        tf_share_table=tf_share,
+        tf_square_share_table=tf_square_share,
     )
 
 
@@ -363,8 +550,8 @@ class FastScorer:
         """Return the spam probability of one comment and why."""
         row = comment_to_row(comment)
         logit = self.bias
-        tokens: dict[str, float] = defaultdict(float)
-        signals: dict[str, float] = defaultdict(float)
+        tokens: dict[str, float] = {}
+        signals: dict[str, float] = {}
         for part in self.parts:
             if part.word_ids is not None:
                 shares, part_logit = part.word_shares(row[part.column])
@@ -379,15 +566,20 @@ class FastScorer:
 
 
 def _add_into(target: dict[str, float], source: dict[str, float]) -> None:
+    if not target:  # the first part's: nothing to add to (0.0 + v is v but for -0.0, never shown)
+        target.update(source)
+        return
+    get = target.get
     for key, value in source.items():
-        target[key] += value
+        target[key] = get(key, 0.0) + value
 
 
 def _top(contributions: dict[str, float], top: int) -> list[Contribution]:
     """Return the `top` strongest pushes towards spam and towards ham, strongest first."""
-    items = [(k, v) for k, v in contributions.items() if v != 0.0]
-    spam = sorted((i for i in items if i[1] > 0), key=lambda i: -i[1])[:top]
-    ham = sorted((i for i in items if i[1] < 0), key=lambda i: i[1])[:top]
+    # Sorting is stable, also reversed: equal weights keep the order they were added in.
+    weight = operator.itemgetter(1)
+    spam = sorted([i for i in contributions.items() if i[1] > 0], key=weight, reverse=True)[:top]
+    ham = sorted([i for i in contributions.items() if i[1] < 0], key=weight)[:top]
     return [Contribution(k, v) for k, v in spam + ham]
 
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from model import Decision, SpamModel, Thresholds
+from model import DEFAULT_MODEL_DIR, Decision, SpamModel, Thresholds
 from model.features import comments_to_matrix
-from model.scorer import char_wb_analyzer
+from model.scorer import FastScorer, char_wb_analyzer, word_analyzer
 from tests.factories import make_comments
+from tests.model import reference_scorer
+from tests.model.strategies import comment_texts, comments
+from training.data import load_dataset
+
+SEED_FILE = Path(__file__).resolve().parents[2] / "training" / "seed" / "seed.jsonl"
 
 
 def test_fast_path_equals_predict_proba_on_a_thousand_comments(tiny_model: SpamModel) -> None:
@@ -118,3 +129,96 @@ def test_fast_char_wb_analyzer_matches_scikit_learn(
         analyzer="char_wb", ngram_range=ngram_range, lowercase=lowercase
     ).build_analyzer()
     assert char_wb_analyzer(ngram_range, lowercase)(text) == reference(text)
+
+
+# The word part tokenises white-space word by white-space word (and caches each word). That
+# gives scikit-learn's tokens only because of these facts about white space, checked on every
+# code point: str.split() and the regex `\s` agree, no white space is a word character, and
+# lower-casing neither makes nor moves white space.
+EVERY_CHARACTER = [chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF]
+WHITE_SPACE = [c for c in EVERY_CHARACTER if c.isspace()]
+
+
+def test_str_split_and_the_regex_agree_on_white_space() -> None:
+    space = re.compile(r"\s")
+    assert [c for c in EVERY_CHARACTER if c.isspace() != bool(space.fullmatch(c))] == []
+
+
+def test_no_white_space_is_a_word_character() -> None:
+    word = re.compile(r"\w")
+    assert [c for c in WHITE_SPACE if word.fullmatch(c)] == []
+
+
+def test_lower_casing_neither_makes_nor_changes_white_space() -> None:
+    assert [c for c in WHITE_SPACE if c.lower() != c] == []
+    made = [c for c in EVERY_CHARACTER if not c.isspace() and any(x.isspace() for x in c.lower())]
+    assert made == []
+
+
+@pytest.mark.parametrize("space", WHITE_SPACE)
+def test_final_sigma_does_not_look_past_white_space(space: str) -> None:
+    # Lower-casing depends on context only for capital sigma (final or not).
+    for words in (["ΑΣ", "Β"], ["Α", "Σ"], ["ΑΣ", "'Β"], ["Α'", "Σ"], ["Σ", "Σ"]):  # noqa: RUF001
+        assert space.join(words).lower().split() == [w.lower() for w in words]
+
+
+WORD_SETTINGS = [
+    {"token_pattern": r"(?u)\b\w\w+\b", "ngram_range": (1, 2), "lowercase": True},
+    {"token_pattern": r"(?u)\b\w\w+\b", "ngram_range": (1, 1), "lowercase": False},
+    {"token_pattern": r"(?u)\b\w\w+\b", "ngram_range": (2, 3), "lowercase": True},
+    {"token_pattern": r"\S+", "ngram_range": (1, 1), "lowercase": False},
+    {"token_pattern": r"\S+", "ngram_range": (1, 3), "lowercase": True},
+    {"token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 2), "lowercase": True},
+]
+
+
+@pytest.mark.parametrize("settings", WORD_SETTINGS)
+@pytest.mark.parametrize("stop_words", [None, ["the", "ab", "links=1", "σς"]])
+@settings(max_examples=150, deadline=None)
+@given(text=comment_texts())
+def test_fast_word_analyzer_matches_scikit_learn(
+    settings: dict[str, Any], stop_words: list[str] | None, text: str
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    reference = TfidfVectorizer(analyzer="word", stop_words=stop_words, **settings)
+    fast = word_analyzer(**settings, stop_words=reference.get_stop_words())
+    assert fast(text) == reference.build_analyzer()(text)
+
+
+@pytest.fixture(scope="module")
+def shipped_and_reference() -> tuple[FastScorer, reference_scorer.FastScorer]:
+    pipeline = SpamModel.load(DEFAULT_MODEL_DIR).pipeline
+    return FastScorer(pipeline), reference_scorer.FastScorer(pipeline)
+
+
+@pytest.fixture(scope="module")
+def seed_sentences() -> list[str]:
+    """The seed comments' texts, split at full stops: real words the shipped model knows."""
+    examples = load_dataset([SEED_FILE]).examples
+    texts = [e.comment.get("comment_content", "") for e in examples]
+    return [f"{s} " for t in texts for s in t.split(". ") if s]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_shipped_model_scores_and_explains_as_before(
+    shipped_and_reference: tuple[FastScorer, reference_scorer.FastScorer],
+    seed_sentences: list[str],
+    data: st.DataObject,
+) -> None:
+    fast, reference = shipped_and_reference
+    comment = data.draw(comments(seed_sentences))
+    assert fast.probability(comment) == pytest.approx(reference.probability(comment), abs=1e-12)
+    for top in (3, 10_000):
+        probability, explanation = fast.score(comment, top)
+        expected_probability, expected = reference.score(comment, top)
+        assert probability == pytest.approx(expected_probability, abs=1e-12)
+        assert _listed(explanation.tokens) == _listed(expected.tokens)
+        assert _listed(explanation.signals) == _listed(expected.signals)
+        assert explanation.bias == expected.bias
+
+
+def _listed(contributions: list[Any]) -> list[tuple[str, float]]:
+    """Features in order, weights rounded past float summation-order noise."""
+    return [(c.feature, round(c.weight, 11)) for c in contributions]
