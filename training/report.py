@@ -140,7 +140,9 @@ def _histogram(ax: Any, s: Scored) -> None:
     if scores.size:
         ax.set_yscale("log")
         ax.set_ylim(bottom=0.5)
-        ax.legend(fontsize="small")
+        # A fixed place: "best" searches the bars, and on a busy machine that search takes
+        # over a second, which matplotlib warns about (and the tests treat warnings as errors).
+        ax.legend(loc="upper center", fontsize="small")
     ax.axvline(s.threshold, color="black", linestyle="--", linewidth=1)
     ax.set(title=s.name, xlabel="spam probability", ylabel="comments", xlim=(0, 1))
 
