@@ -227,8 +227,8 @@ class _CompiledVectorizer:
         spammy n-gram split its push; the shares add up to the part's log-odds.
         """
         assert self.word_ids is not None, "word shares need a char n-gram part"
-        words, arrays = _words_and_ids(document, self.word_ids)
-        # Words without a known n-gram have no share: leave them out of the arrays.
+        words = document.split()
+        arrays = list(map(self.word_ids, words))  # empty for words without a known n-gram
         ids = np.concatenate(arrays) if arrays else _NO_IDS
         if not ids.size:
             return {}, 0.0
@@ -255,13 +255,6 @@ class _CompiledVectorizer:
 def _starts(sizes: list[int]) -> list[int]:
     """Where each of consecutive pieces of these sizes starts."""
     return [0, *itertools.accumulate(sizes[:-1])]
-
-
-def _words_and_ids(
-    document: str, word_ids: Callable[[str], np.ndarray]
-) -> tuple[list[str], list[np.ndarray]]:
-    words = document.split()
-    return words, list(map(word_ids, words))
 
 
 def char_wb_analyzer(ngram_range: tuple[int, int], lowercase: bool) -> Callable[[str], list[str]]:
@@ -327,9 +320,11 @@ def word_tokenizer(
     tokens_of = _tokens_of(token_pattern, lowercase, stop_words)
     if token_pattern not in _WORDWISE_TOKEN_PATTERNS:
         return tokens_of
-    word_tokens = functools.lru_cache(maxsize=_WORD_TOKENS_CACHE_SIZE)(
-        lambda word: tuple(tokens_of(word))
-    )
+
+    @functools.lru_cache(maxsize=_WORD_TOKENS_CACHE_SIZE)
+    def word_tokens(word: str) -> tuple[str, ...]:
+        return tuple(tokens_of(word))
+
     chain = itertools.chain.from_iterable
     return lambda document: list(chain(map(word_tokens, document.split())))
 
@@ -496,9 +491,10 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
     char_wb = vectorizer.analyzer == "char_wb"
     word_ids = _word_ids(analyzer, vocabulary) if char_wb else None
     tf_share, tf_square_share = _tf_share_tables(vectorizer)
-    token_ids = _token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None)
     if _is_plain_words(vectorizer) and vectorizer.token_pattern in _WORDWISE_TOKEN_PATTERNS:
-        token_ids = _wordwise_gram_ids(vectorizer)
+        token_ids: Callable[[str], TokenIds] = _wordwise_gram_ids(vectorizer)
+    else:
+        token_ids = _token_ids(analyzer, vocabulary, word_ids if _is_plain(vectorizer) else None)
     return _CompiledVectorizer(
         name=name,
         column=column,
