@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
@@ -245,6 +246,12 @@ def _submit(label: Label) -> Response:
     guid = fields.get("guid", "") or request.headers.get("X-akismet-guid", "")
     flush_writes()  # the check may still be queued in this process
     check = find_check_for_feedback(session, site, fields, guid)
+    writer = get_writer()
+    if check is None and writer is not None:
+        # Or in another process's writer, for up to its gathering window: look once more.
+        time.sleep(2 * writer.gather_seconds)
+        session.rollback()  # a fresh snapshot
+        check = find_check_for_feedback(session, site, fields, guid)
     if check is None:
         # Feedback on a comment never checked here: store it so that it can still train.
         settings = get_settings()

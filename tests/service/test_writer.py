@@ -181,3 +181,21 @@ def test_a_json_check_stored_behind_answers_its_id_and_can_be_read_by_it(
     assert read.status_code == 200
     assert read.get_json()["guid"] == second["guid"]
     assert _count(behind) == 2
+
+
+def test_feedback_right_after_a_check_in_another_process_labels_that_check(
+    behind: Flask, settings: Settings, alice: Persona
+) -> None:
+    other = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
+    )
+    try:
+        form = _form(alice, "Checked here, reported there at once")
+        guid = behind.test_client().post("/1.1/comment-check", data=form).headers["X-akismet-guid"]
+        # The check waits in the first app's writer; the second app must still find it.
+        assert other.test_client().post("/1.1/submit-spam", data=form).text.startswith("Thanks")
+        with behind.app_context():
+            rows = get_session().execute(select(Check.guid, Check.label)).all()
+        assert [tuple(r) for r in rows] == [(guid, "spam")]
+    finally:
+        other.extensions["spamward.engine"].dispose()
