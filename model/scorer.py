@@ -304,31 +304,6 @@ def _tokens_of(
     return tokens_of
 
 
-def word_tokenizer(
-    token_pattern: str, lowercase: bool, stop_words: frozenset[str] | None = None
-) -> Callable[[str], list[str]]:
-    """Return scikit-learn's word tokens of a document: lower-cased, stop words left out.
-
-    For the usual patterns each white-space word is tokenised once and remembered: comments
-    share most of their words.
-    """
-    stop = stop_words or frozenset()
-    if token_pattern == _RUN_OF_NON_SPACE and not lowercase:
-        if not stop:
-            return str.split
-        return lambda document: [t for t in document.split() if t not in stop]
-    tokens_of = _tokens_of(token_pattern, lowercase, stop_words)
-    if token_pattern not in _WORDWISE_TOKEN_PATTERNS:
-        return tokens_of
-
-    @functools.lru_cache(maxsize=_WORD_TOKENS_CACHE_SIZE)
-    def word_tokens(word: str) -> tuple[str, ...]:
-        return tuple(tokens_of(word))
-
-    chain = itertools.chain.from_iterable
-    return lambda document: list(chain(map(word_tokens, document.split())))
-
-
 def _longer_grams(tokens: list[str], low: int, high: int) -> list[str]:
     """The n-grams of `tokens` for n from max(low, 2) to high, in scikit-learn's order."""
     grams: list[str] = []
@@ -345,8 +320,11 @@ def word_analyzer(
     lowercase: bool,
     stop_words: frozenset[str] | None = None,
 ) -> Callable[[str], list[str]]:
-    """Return a faster equivalent of scikit-learn's `word` analyzer (plain settings only)."""
-    tokenize = word_tokenizer(token_pattern, lowercase, stop_words)
+    """Return a faster equivalent of scikit-learn's `word` analyzer (plain settings only).
+
+    Scoring takes the usual token patterns word by word instead (`_wordwise_gram_ids`).
+    """
+    tokenize = _tokens_of(token_pattern, lowercase, stop_words)
     low, high = ngram_range
 
     def analyze(document: str) -> list[str]:
