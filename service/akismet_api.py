@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from model import Decision
 from service.checking import CheckOutcome, check_and_store, find_check_for_feedback, label_check
 from service.context import (
+    check_with,
     flush_writes,
     get_check_ids,
     get_model,
@@ -202,19 +203,10 @@ def comment_check() -> Response:
     if isinstance(parsed, Response):
         return parsed
     site, fields = parsed
-    settings = get_settings()
-    # The answer carries no explanation: it is computed when someone reads the check.
-    outcome = check_and_store(
-        get_session,
-        site,
-        fields,
-        "akismet",
-        get_model(),
-        settings.thresholds,
-        get_check_ids(),
-        get_writer(),
-        explain=False,
-        answer_id=False,  # Akismet's answer has no id: a queued check takes one when stored
+    # The answer carries no explanation (computed when someone reads the check) and no id (a
+    # queued check takes one when stored).
+    outcome = check_with(
+        current_app.extensions, get_session, site, fields, "akismet", explain=False, answer_id=False
     )
     response = _text(verdict_body(outcome))
     for name, value in verdict_headers(outcome):

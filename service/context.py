@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from flask import current_app
+from sqlalchemy.orm import Session
 
 from model import SpamModel
 from service.check_ids import CheckIds
+from service.checking import CheckOutcome, check_and_store
 from service.registry import ModelHolder
 from service.settings import Settings
-from service.sites import SiteCache
+from service.sites import CachedSite, SiteCache
 from service.writer import CheckWriter
 
 
@@ -53,3 +58,34 @@ def get_model_holder() -> ModelHolder:
     """The app's holder of the served model (to switch models)."""
     holder: ModelHolder = current_app.extensions["spamward.models"]
     return holder
+
+
+def check_with(
+    extensions: Mapping[str, Any],
+    sessions: Callable[[], Session],
+    site: CachedSite,
+    fields: Mapping[str, str],
+    via: str,
+    *,
+    explain: bool,
+    answer_id: bool,
+) -> CheckOutcome:
+    """Check and store one comment with an app's model, thresholds, check ids and writer.
+
+    Takes the app's extensions rather than `current_app`, so the fast lane (no app context)
+    and the views check alike.
+    """
+    models: ModelHolder = extensions["spamward.models"]
+    settings: Settings = extensions["spamward.settings"]
+    return check_and_store(
+        sessions,
+        site,
+        fields,
+        via,
+        models.get(),
+        settings.thresholds,
+        extensions["spamward.check_ids"],
+        extensions.get("spamward.writer"),
+        explain=explain,
+        answer_id=answer_id,
+    )

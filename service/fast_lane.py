@@ -3,7 +3,7 @@
 Flask's request and response objects, routing and hooks cost a check about as much CPU as
 scoring it. Most checks are alike: a UTF-8 form (or JSON object) with a valid key and every
 required field. The lane answers those in plain WSGI, with the same functions the Flask views
-use (the APIs' readers and checks, `checking.check_and_store`, the same answers and headers),
+use (the APIs' readers and checks, `context.check_with`, the same answers and headers),
 and hands every other request, untouched, to Flask: errors, other charsets, a key in the Host
 name, other paths. A test sends the same requests both ways and compares answers and stored
 rows.
@@ -22,11 +22,10 @@ from flask import Flask, Response
 from sqlalchemy.orm import Session
 
 from service import akismet_api, json_api
-from service.checking import CheckOutcome, check_and_store
-from service.registry import ModelHolder
+from service.checking import CheckOutcome
+from service.context import check_with
 from service.settings import Settings
 from service.sites import CachedSite, SiteCache
-from service.writer import CheckWriter
 
 log = logging.getLogger(__name__)
 COMMENT_CHECK_PATH = "/1.1/comment-check"
@@ -175,19 +174,8 @@ class FastLane:
             site: CachedSite | None = sites.lookup(sessions, key)
             if site is None:
                 return None  # Flask answers that the key is invalid
-            models: ModelHolder = self.extensions["spamward.models"]
-            writer: CheckWriter | None = self.extensions["spamward.writer"]
-            return check_and_store(
-                sessions,
-                site,
-                fields,
-                via,
-                models.get(),
-                self._settings().thresholds,
-                self.extensions["spamward.check_ids"],
-                writer,
-                explain=explain,
-                answer_id=answer_id,
+            return check_with(
+                self.extensions, sessions, site, fields, via, explain=explain, answer_id=answer_id
             )
         finally:
             sessions.close()

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ParamSpec, cast
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,6 @@ from model import Verdict as ModelVerdict
 from model import decide as decide_probability
 from service.checking import (
     CheckOutcome,
-    check_and_store,
     check_row,
     decide,
     explanation_of,
@@ -30,12 +29,12 @@ from service.checking import (
     thresholds_for,
 )
 from service.context import (
+    check_with,
     flush_writes,
     get_check_ids,
     get_model,
     get_settings,
     get_site_cache,
-    get_writer,
 )
 from service.db import get_session
 from service.errors import json_error
@@ -202,15 +201,14 @@ def check_comment() -> Response:
     """Check one comment, store the check (in the background with write-behind), and return
     the verdict with the check's id."""
     fields = read_comment(read_json(), get_settings().max_content_bytes)
-    outcome = check_and_store(
+    outcome = check_with(
+        current_app.extensions,
         get_session,
         current_site(),
         fields,
         VIA,
-        get_model(),
-        get_settings().thresholds,
-        get_check_ids(),
-        get_writer(),
+        explain=True,
+        answer_id=True,
     )
     return jsonify(outcome.as_dict())
 
