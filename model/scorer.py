@@ -9,6 +9,7 @@ time leaves, per comment, one analyzer call and a few look-ups per token; the re
 
 from __future__ import annotations
 
+import array
 import functools
 import itertools
 import math
@@ -22,6 +23,14 @@ from typing import Any
 import numpy as np
 
 from model.features import TEXT_COLUMN, Comment, comment_to_row
+
+try:
+    from model import _sums
+except ImportError:  # not compiled (run from a source tree): the Python loops give the same sums
+    _sums = None  # type: ignore[assignment]
+
+# Whether `logit` runs its inner loop in C (model/_sums.pyx), built by `pip install`.
+COMPILED = _sums is not None
 
 # How many features an explanation lists in each direction.
 _TOP_DEFAULT = 8
@@ -109,6 +118,8 @@ class _CompiledVectorizer:
     tf_square_share_table: np.ndarray
     # Per thread, a zeroed count per vocabulary entry to count occurrences in (see below).
     scratch: threading.local = field(default_factory=threading.local, compare=False, repr=False)
+    # The compiled loops' tables and word cache, for the kinds of vectorizer they handle.
+    compiled: _CompiledLoops | None = None
 
     def _tf(self, count: int) -> float:
         if self.binary or count == 1:
@@ -199,6 +210,13 @@ class _CompiledVectorizer:
 
     def logit(self, document: str) -> float:
         """Return this vectorizer's part of the log-odds (the hot path, kept tight)."""
+        if self.compiled is not None:
+            loops = self.compiled
+            dot, squares = _sums.sums(
+                loops.tables, loops.cache, loops.entry_of, loops.pairs, document
+            )
+            norm = self._norm(squares)
+            return dot / norm if norm else 0.0
         ids = self.token_ids(document)
         if len(ids) >= _ARRAY_MIN_TOKENS:
             dot, squares = self._array_sums(np.asarray(ids))
@@ -209,6 +227,18 @@ class _CompiledVectorizer:
 
     def contributions(self, document: str) -> dict[int, float]:
         """Return each known token's contribution to the log-odds, by vocabulary index."""
+        if self.compiled is not None:
+            loops = self.compiled
+            indices, values, squares = _sums.terms(
+                loops.tables,
+                loops.cache,
+                loops.entry_of,
+                loops.pairs,
+                document,
+                _VOCABULARY_ORDER_MIN_TOKENS,
+            )
+            norm = self._norm(squares)
+            return dict(zip(indices, [v / norm for v in values], strict=True)) if norm else {}
         ids = self.token_ids(document)
         if len(ids) >= _VOCABULARY_ORDER_MIN_TOKENS:
             unique, terms, norm = self._array_terms(np.asarray(ids))
@@ -227,6 +257,8 @@ class _CompiledVectorizer:
         spammy n-gram split its push; the shares add up to the part's log-odds.
         """
         assert self.word_ids is not None, "word shares need a char n-gram part"
+        if self.compiled is not None:
+            return self._compiled_word_shares(self.compiled, document)
         words = document.split()
         arrays = list(map(self.word_ids, words))  # empty for words without a known n-gram
         ids = np.concatenate(arrays) if arrays else _NO_IDS
@@ -246,6 +278,22 @@ class _CompiledVectorizer:
         for key, size in zip(map(_share_key, words), sizes, strict=True):
             shares[key] = get(key, 0.0) + (next(nonempty_shares) if size else 0.0)
         return shares, float(per_occurrence.sum())
+
+    def _compiled_word_shares(
+        self, loops: _CompiledLoops, document: str
+    ) -> tuple[dict[str, float], float]:
+        words, word_dots, dot, squares = _sums.word_sums(
+            loops.tables, loops.cache, loops.entry_of, document
+        )
+        norm = self._norm(squares)
+        if not squares or not norm:  # no known n-gram (idf >= 1, so squares > 0 with one)
+            return {}, 0.0
+        shares: dict[str, float] = {}
+        get = shares.get
+        # Every word gets its key, in order, even with no share: keys' order breaks ties.
+        for key, word_dot in zip(map(_share_key, words), word_dots, strict=True):
+            shares[key] = get(key, 0.0) + word_dot / norm
+        return shares, dot / norm
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
@@ -455,7 +503,9 @@ def _tf_share_tables(vectorizer: Any) -> tuple[np.ndarray, np.ndarray]:
     return share, np.concatenate([[0.0], tf * tf / counts])
 
 
-def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _CompiledVectorizer:
+def _compile(
+    name: str, vectorizer: Any, column: int, coef: np.ndarray, use_compiled: bool = True
+) -> _CompiledVectorizer:
     vocabulary: dict[str, int] = vectorizer.vocabulary_
     if vectorizer.norm not in ("l2", None):
         raise ValueError(f"fast path supports norm 'l2' or None, not {vectorizer.norm!r}")
@@ -488,13 +538,85 @@ def _compile(name: str, vectorizer: Any, column: int, coef: np.ndarray) -> _Comp
         l2_norm=vectorizer.norm == "l2",
         tf_share_table=tf_share,
         tf_square_share_table=tf_square_share,
+        compiled=_compiled_loops(vectorizer, analyzer, weights, idf_squared)
+        if use_compiled
+        else None,
     )
+
+
+# What a compiled part caches per white-space word: its tokens (kept for word pairs) and its
+# known unigram indices packed as int32.
+WordEntry = tuple[tuple[str, ...], bytes]
+
+
+def _packed(ids: list[int]) -> bytes:
+    return array.array("i", ids).tobytes()
+
+
+@dataclass(frozen=True)
+class _CompiledLoops:
+    """What model/_sums.pyx needs for one vectorizer: its tables, word cache and word pairs."""
+
+    tables: Any  # _sums.PartTables
+    cache: dict[str, WordEntry]  # filled by the compiled loops, from entry_of
+    entry_of: Callable[[str], WordEntry]
+    pairs: dict[str, int] | None
+
+
+def _compiled_loops(
+    vectorizer: Any,
+    analyzer: Callable[[str], list[str]],
+    weights: np.ndarray,
+    idf_squared: np.ndarray,
+) -> _CompiledLoops | None:
+    """The compiled loop for the usual kinds of vectorizer; None for any other kind."""
+    if _sums is None or len(vectorizer.vocabulary_) >= 2**31:
+        return None
+    get = vectorizer.vocabulary_.get
+    low, high = vectorizer.ngram_range
+    pairs: dict[str, int] | None = None
+    if vectorizer.analyzer == "char_wb" and _is_plain(vectorizer):
+
+        def entry_of(word: str) -> WordEntry:
+            # char_wb n-grams never cross a word boundary: a document is the sum of its words.
+            return (), _packed([i for i in map(get, analyzer(word)) if i is not None])
+
+    elif (
+        _is_plain_words(vectorizer)
+        and vectorizer.token_pattern in _WORDWISE_TOKEN_PATTERNS
+        and 1 <= low <= high <= 2
+    ):
+        tokens_of = _tokens_of(
+            vectorizer.token_pattern, vectorizer.lowercase, vectorizer.get_stop_words()
+        )
+        pairs = vectorizer.vocabulary_ if high == 2 else None
+
+        def entry_of(word: str) -> WordEntry:
+            tokens = tuple(tokens_of(word))
+            unigrams = [i for i in map(get, tokens) if i is not None] if low == 1 else []
+            return (tokens if pairs is not None else ()), _packed(unigrams)
+
+    else:
+        return None
+    tf_share, tf_square_share = _tf_share_tables(vectorizer)
+    tables = _sums.PartTables(
+        np.ascontiguousarray(weights, dtype=np.float64),
+        np.ascontiguousarray(idf_squared, dtype=np.float64),
+        tf_share,
+        tf_square_share,
+        np.zeros(len(vectorizer.vocabulary_), dtype=np.int32),
+        bool(vectorizer.binary),
+        bool(vectorizer.sublinear_tf),
+        _WORD_CACHE_SIZE,
+    )
+    return _CompiledLoops(tables, {}, entry_of, pairs)
 
 
 class FastScorer:
     """Score single comments with the same result as `pipeline.predict_proba`."""
 
-    def __init__(self, pipeline: Any) -> None:
+    def __init__(self, pipeline: Any, compiled: bool = True) -> None:
+        """Reduce a fitted pipeline; `compiled=False` keeps every loop in Python (for tests)."""
         columns = pipeline.named_steps["features"]
         classifier = pipeline.named_steps["classifier"]
         if classifier.coef_.shape[0] != 1:
@@ -510,7 +632,7 @@ class FastScorer:
             width = len(vectorizer.vocabulary_)
             # A transformer weight scales that block's features, so it scales their weights.
             block = coef[offset : offset + width] * scales.get(name, 1.0)
-            self.parts.append(_compile(name, vectorizer, column, block))
+            self.parts.append(_compile(name, vectorizer, column, block, compiled))
             offset += width
         if offset != coef.shape[0]:
             raise ValueError(f"feature widths add to {offset}, classifier has {coef.shape[0]}")
