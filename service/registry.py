@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,8 @@ class ModelHolder:
         self._poller_pid = 0  # the process whose poller thread runs
         self._closed = threading.Event()
         self._refused: set[int] = set()  # versions that failed to load here: not retried
+        # Called (in the poller thread) once a new model is served: gunicorn_conf's GC freeze.
+        self.after_switch: Callable[[], None] | None = None
 
     def start(self) -> None:
         """Load the champion (or the folder's model) before serving anything."""
@@ -280,6 +283,8 @@ class ModelHolder:
             return False
         self._model, self._model_id = model, model_id
         log.info("pid %d: now serving model %s", os.getpid(), model.version)
+        if self.after_switch is not None:
+            self.after_switch()
         return True
 
     def __str__(self) -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from model.persistence import read_card
 from service.cli import main
 from service.context import get_model_holder
 from service.db import get_session
+from service.gunicorn_conf import post_worker_init, refreeze
 from service.models import ModelVersion, Promotion
 from service.registry import (
     NothingToRollBack,
@@ -194,3 +198,42 @@ def test_a_promotion_reaches_a_process_that_serves_no_request_meanwhile(
         assert holder.get().version == tiny_model.version
     finally:
         holder.close()
+
+
+def test_a_gunicorn_worker_freezes_what_it_loaded_and_refreezes_after_a_switch(
+    app: Flask, run: CliRunner, tiny_model: SpamModel, tiny_model_dir: Path
+) -> None:
+    with app.app_context():
+        holder = get_model_holder()
+    try:
+        post_worker_init(types.SimpleNamespace(wsgi=app))
+        assert gc.get_freeze_count() > 0
+        assert holder.after_switch is refreeze
+        switches: list[str] = []
+        holder.after_switch = lambda: switches.append(holder.get().version)
+        _ok(run, "models", "import", str(tiny_model_dir), "--promote")
+        assert holder.refresh() is True
+        assert switches == [tiny_model.version]  # called once the new model is served
+    finally:
+        gc.unfreeze()
+
+
+def test_refreeze_collects_the_unreachable_cycles_the_last_freeze_kept() -> None:
+    collected = threading.Event()
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a cycle: only the collector frees it
+
+        def __del__(self) -> None:
+            collected.set()
+
+    Node()
+    gc.freeze()
+    try:
+        gc.collect()
+        assert not collected.is_set()  # frozen: out of the collector's sight
+        refreeze()
+        assert collected.is_set()
+    finally:
+        gc.unfreeze()
