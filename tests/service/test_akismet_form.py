@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_to_bytes, urlencode
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.akismet_api import form_pairs
+from service.akismet_api import form_pairs, percent_decoded
 
 # Form syntax, percent-escapes (valid UTF-8, stray bytes, split sequences) and plain text.
 _PIECES = st.sampled_from(
     [
         *("&", "=", "+", "%", "%2", "%26", "%3D", "%2B", "%C3%A9", "%C3", "%A9", "%E2%9C%93"),
         *("%FF", "%0A", "%25", "a", "comment_content", "[]", " ", "é", "✓", "\n", "%00", "\x00"),
+        # What the C unquoting turns %XX into, and codec escapes it must leave alone.
+        *("\\", "\\x41", "\\u00e9", "\\N{DASH}", "%5C", "%5Cx41", "%g1", "%%41", "%4", "x"),
     ]
 )
 _FORMS = st.lists(_PIECES, max_size=30).map("".join)
@@ -55,3 +57,14 @@ def test_form_pairs_keeps_blank_values_and_order() -> None:
         ("c", "1 2"),
         ("a", "é"),
     ]
+
+
+@given(st.binary())
+def test_percent_decoded_equals_unquote_to_bytes_on_any_bytes(raw: bytes) -> None:
+    assert percent_decoded(raw) == unquote_to_bytes(raw)
+
+
+@given(st.lists(st.sampled_from([b"%", b"%4", b"%41", b"%e9", b"\\", b"\\x", b"x", b"\xff"])))
+def test_percent_decoded_equals_unquote_to_bytes_on_escapes(pieces: list[bytes]) -> None:
+    raw = b"".join(pieces)
+    assert percent_decoded(raw) == unquote_to_bytes(raw)
