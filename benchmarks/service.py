@@ -1,6 +1,7 @@
 """Benchmark the service under gunicorn with wrk: bare Flask vs the check endpoints.
 
-Run: .venv/bin/python -m benchmarks.service [--seconds 15] [--connections 16] [--skip-postgres]
+Run: .venv/bin/python -m benchmarks.service [--seconds 15] [--rounds 3] [--connections 16]
+     [--skip-postgres]
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL rows, the server on 127.0.0.1:5432.
 Prints req/s, p50 and p99 per endpoint, the ratios to the bare endpoint, the service's CPU time
 per request, errors, and whether the number of stored checks equals the number answered.
@@ -16,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
 
+from model.scorer import COMPILED
 from service.admin_cli import default_workers
 from service.models import Check
 from training.data import load_dataset
@@ -167,6 +170,7 @@ def _wrk(name: str, url: str, script: Path, seconds: int, connections: int) -> R
 
 def _bodies(folder: Path, key: str, blog: str) -> tuple[Path, Path]:
     """Form bodies for comment-check and JSON bodies for /api/v1/check, one per line."""
+    folder.mkdir(parents=True, exist_ok=True)
     comments = [e.comment for e in load_dataset([SEED_FILE]).examples]
     form, api = folder / "form.txt", folder / "json.txt"
     with form.open("w") as f, api.open("w") as j:
@@ -178,6 +182,7 @@ def _bodies(folder: Path, key: str, blog: str) -> tuple[Path, Path]:
 
 
 def _script(folder: Path, name: str, bodies: Path, path: str, headers: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     lua = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
     script = folder / f"{name}.lua"
     script.write_text(LUA % {"bodies": bodies, "path": path, "headers": lua})
@@ -242,30 +247,43 @@ def _endpoint_run(
     return run
 
 
-def bench_database(label: str, url: str, folder: Path, seconds: int, connections: int) -> list[Run]:
-    """Run comment-check, /api/v1/check and the batch endpoint on one database."""
+@dataclass
+class Target:
+    """One database with a bench site, and the wrk scripts for its two check endpoints."""
+
+    label: str
+    url: str
+    key: str
+    api: Path
+    akismet_script: Path
+    json_script: Path
+
+
+def prepare_target(label: str, url: str, folder: Path) -> Target:
+    """Migrate the database, add a site, write the request bodies and wrk scripts."""
     key, blog = _prepare(url)
-    form, api = _bodies(folder, key, blog)
-    akismet = _script(
-        folder,
-        "akismet",
-        form,
-        "/1.1/comment-check",
-        {"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    json_script = _script(
-        folder,
-        "api",
+    form, api = _bodies(folder / label, key, blog)
+    form_type = {"Content-Type": "application/x-www-form-urlencoded"}
+    json_headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+    return Target(
+        label,
+        url,
+        key,
         api,
-        "/api/v1/check",
-        {"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+        _script(folder / label, "akismet", form, "/1.1/comment-check", form_type),
+        _script(folder / label, "api", api, "/api/v1/check", json_headers),
     )
+
+
+def bench_database(target: Target, folder: Path, seconds: int, connections: int) -> list[Run]:
+    """Run comment-check, /api/v1/check and the batch endpoint on one database."""
+    label, url = target.label, target.url
     runs = [
         _endpoint_run(
             f"comment-check ({label})",
             url,
             folder,
-            akismet,
+            target.akismet_script,
             "/1.1/comment-check",
             seconds,
             connections,
@@ -274,7 +292,7 @@ def bench_database(label: str, url: str, folder: Path, seconds: int, connections
             f"/api/v1/check ({label})",
             url,
             folder,
-            json_script,
+            target.json_script,
             "/api/v1/check",
             seconds,
             connections,
@@ -284,7 +302,9 @@ def bench_database(label: str, url: str, folder: Path, seconds: int, connections
     process = _start("service:create_app()", {"SPAMWARD_DATABASE_URL": url}, port)
     try:
         for explain in (True, False):
-            runs.append(_batch(f"http://127.0.0.1:{port}", key, api, label, seconds, explain))
+            runs.append(
+                _batch(f"http://127.0.0.1:{port}", target.key, target.api, label, seconds, explain)
+            )
     finally:
         _stop(process)
     return runs
@@ -345,23 +365,68 @@ def _drop_postgres(name: str) -> None:
     admin.dispose()
 
 
-def _print(runs: list[Run], bare: Run) -> None:
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _print(rounds: list[tuple[Run, list[Run]]]) -> None:
+    """Per endpoint, the median over rounds; each ratio is to the same round's bare run."""
     print(
         f"{'endpoint':42s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
         f"{'vs bare':>8s} {'p99/bare':>9s} {'CPU ms':>7s}  checks stored / answered (access log)"
     )
-    for r in [bare, *runs]:
-        ratio = r.rps / bare.rps
-        stored = ""
-        if r.stored is not None:
-            verdict = "OK" if r.stored == r.answered else "MISMATCH"
-            stored = f"{r.stored} / {r.answered} {verdict}"
-        cpu = f"{r.cpu_ms:7.2f}" if r.cpu_ms is not None else f"{'':7s}"
-        print(
-            f"{r.name:42s} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.errors:7d} "
-            f"{ratio:8.0%} {r.p99_ms / bare.p99_ms:9.2f} {cpu}  {stored}"
-        )
+    bares = [bare for bare, _ in rounds]
+    names = [run.name for run in rounds[0][1]]
+    _print_row(bares, bares)
+    for index, _name in enumerate(names):
+        _print_row([runs[index] for _, runs in rounds], bares)
+    print(
+        f"Medians over {len(rounds)} rounds; each round ran bare first, then every endpoint; "
+        "'vs bare' and 'p99/bare' compare with the same round's bare run, "
+        f"per round: {_per_round(rounds)}"
+    )
     print("CPU ms: CPU time of gunicorn and its workers per request answered (not for batches)")
+
+
+def _per_round(rounds: list[tuple[Run, list[Run]]]) -> str:
+    """Each round's share of bare for every endpoint, to show the spread behind the medians."""
+    shares = []
+    for bare, runs in rounds:
+        shares.append("/".join(f"{r.rps / bare.rps:.0%}" for r in runs[:2]))
+    return ", ".join(shares) + " (comment-check/JSON check, first database)"
+
+
+def _print_row(runs: list[Run], bares: list[Run]) -> None:
+    ratios = [r.rps / b.rps for r, b in zip(runs, bares, strict=True)]
+    tails = [r.p99_ms / b.p99_ms for r, b in zip(runs, bares, strict=True)]
+    cpu = [r.cpu_ms for r in runs if r.cpu_ms is not None]
+    stored = ""
+    if runs[0].stored is not None:
+        total_stored = sum(r.stored or 0 for r in runs)
+        total_answered = sum(r.answered or 0 for r in runs)
+        verdict = "OK" if total_stored == total_answered else "MISMATCH"
+        stored = f"{total_stored} / {total_answered} {verdict}"
+    cpu_text = f"{_median(cpu):7.2f}" if cpu else f"{'':7s}"
+    print(
+        f"{runs[0].name:42s} {_median([r.rps for r in runs]):9.0f} "
+        f"{_median([r.p50_ms for r in runs]):8.2f} {_median([r.p99_ms for r in runs]):8.2f} "
+        f"{sum(r.errors for r in runs):7d} {_median(ratios):8.0%} {_median(tails):9.2f} "
+        f"{cpu_text}  {stored}"
+    )
+
+
+def _bare_run(folder: Path, seconds: int, connections: int) -> Run:
+    port = _free_port()
+    # Access-logged like the check runs, so both pay for the same logging.
+    log = folder / f"access-bare-{uuid.uuid4().hex[:6]}.log"
+    process = _start("benchmarks.bare:create_app()", {}, port, log)
+    try:
+        empty = folder / "empty.txt"
+        empty.write_text("x=1\n")
+        script = _script(folder, "bare", empty, "/1.1/comment-check", {})
+        return _wrk_on(process, "bare Flask constant", port, script, seconds, connections)
+    finally:
+        _stop(process)
 
 
 def main() -> None:
@@ -369,38 +434,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk")
     print(
         f"gunicorn sync workers: {default_workers()}, {args.connections} connections, "
-        f"{args.seconds} s per run, {os.cpu_count()} cores"
+        f"{args.seconds} s per run, {args.rounds} rounds, {os.cpu_count()} cores, "
+        f"compiled scorer: {'yes' if COMPILED else 'NO (run make setup)'}"
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        port = _free_port()
-        # Access-logged like the check runs, so both pay for the same logging.
-        process = _start("benchmarks.bare:create_app()", {}, port, folder / "access-bare.log")
+        targets = [prepare_target("SQLite", f"sqlite:///{folder / 'bench.sqlite'}", folder)]
+        postgres = None if args.skip_postgres else _postgres_url()
         try:
-            empty = folder / "empty.txt"
-            empty.write_text("x=1\n")
-            script = _script(folder, "bare", empty, "/1.1/comment-check", {})
-            bare = _wrk_on(
-                process, "bare Flask constant", port, script, args.seconds, args.connections
-            )
+            if postgres is not None:
+                targets.append(prepare_target("PostgreSQL", postgres[0], folder))
+            rounds = []
+            for _ in range(args.rounds):
+                bare = _bare_run(folder, args.seconds, args.connections)
+                runs = [
+                    run
+                    for target in targets
+                    for run in bench_database(target, folder, args.seconds, args.connections)
+                ]
+                rounds.append((bare, runs))
         finally:
-            _stop(process)
-        runs = bench_database(
-            "SQLite", f"sqlite:///{folder / 'bench.sqlite'}", folder, args.seconds, args.connections
-        )
-        if not args.skip_postgres:
-            url, name = _postgres_url()
-            try:
-                runs += bench_database("PostgreSQL", url, folder, args.seconds, args.connections)
-            finally:
-                _drop_postgres(name)
-    _print(runs, bare)
+            if postgres is not None:
+                _drop_postgres(postgres[1])
+    _print(rounds)
 
 
 if __name__ == "__main__":
