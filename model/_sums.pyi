@@ -13,7 +13,6 @@ class PartTables:
         idf_squared: np.ndarray,
         tf_share: np.ndarray,
         tf_square_share: np.ndarray,
-        counts: np.ndarray,
         binary: bool,
         sublinear: bool,
         cache_size: int,

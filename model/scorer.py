@@ -604,7 +604,6 @@ def _compiled_loops(
         np.ascontiguousarray(idf_squared, dtype=np.float64),
         tf_share,
         tf_square_share,
-        np.zeros(len(vectorizer.vocabulary_), dtype=np.int32),
         bool(vectorizer.binary),
         bool(vectorizer.sublinear_tf),
         _WORD_CACHE_SIZE,

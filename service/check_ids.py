@@ -6,7 +6,9 @@ PostgreSQL from the table's own sequence (what a plain INSERT would use), on SQL
 one-row counter that starts above the largest stored id. Every insert into `checks` takes its
 id from here, so ids never collide across processes or instances. Ids are unique, not in time
 order across processes: order checks by `created_at`. A restart leaves the rest of a block
-unused.
+unused. Blocks are 1,000 ids: on SQLite a reservation waits for other writers' transactions
+(about 6 ms under load, measured), which a JSON check that needs an id then waits too; 100 ids
+a block made that one check in a hundred.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ RESERVE_ON_SQLITE = text(
 class CheckIds:
     """A process's supply of check ids, refilled a block at a time."""
 
-    def __init__(self, engine: Engine, block: int = 100) -> None:
+    def __init__(self, engine: Engine, block: int = 1000) -> None:
         self.engine = engine
         self.block = block
         self._free: deque[int] = deque()

@@ -160,9 +160,20 @@ class FastLane:
         outcome = self._check(key, fields, json_api.VIA, explain=True, answer_id=True)
         if outcome is None:
             return None
-        # Flask's own JSON response, so that the bytes match jsonify's exactly.
-        response = cast(Response, self.app.json.response(outcome.as_dict()))
-        return list(response.headers.items()), response.get_data()
+        return self._json_answer(outcome.as_dict())
+
+    def _json_answer(self, data: dict[str, Any]) -> Answer:
+        """What `jsonify(data)` sends, without building a response object for it."""
+        provider = self.app.json
+        compact = getattr(provider, "compact", None)
+        if (compact is None and self.app.debug) or compact is False:
+            # Indented output: Flask's own response, so that the bytes match exactly.
+            response = cast(Response, provider.response(data))
+            return list(response.headers.items()), response.get_data()
+        # DefaultJSONProvider.response's compact form: its dumps, a newline, its mimetype.
+        body = f"{provider.dumps(data, separators=(',', ':'))}\n".encode()
+        mimetype = getattr(provider, "mimetype", "application/json")
+        return [("Content-Type", mimetype), ("Content-Length", str(len(body)))], body
 
     def _check(
         self, key: str, fields: Mapping[str, str], via: str, explain: bool, answer_id: bool

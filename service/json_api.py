@@ -148,24 +148,29 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _check_text(text: str, what: str) -> int:
+class _Unstorable(ValueError):
+    """Why a key or value cannot be stored as it is (the message's end)."""
+
+
+def _utf8_size(text: str) -> int:
     """The UTF-8 size of a key or value that can be stored as it is.
 
-    :raises ApiError: for lone surrogates (from `\\ud800` escapes) or NUL characters.
+    :raises _Unstorable: for lone surrogates (from `\\ud800` escapes) or NUL characters.
     """
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError as exc:
-        raise ApiError(f"{what} is not valid Unicode (a lone surrogate)") from exc
+        raise _Unstorable("is not valid Unicode (a lone surrogate)") from exc
     if "\x00" in text:
-        raise ApiError(f"{what} contains a NUL character")
+        raise _Unstorable("contains a NUL character")
     return size
 
 
 def read_comment(data: Any, limit: int, where: str = "") -> dict[str, str]:
     """Check one comment: an object of strings with comment_content; return it as given.
 
-    `where` prefixes the names in messages (`comments[3].`) for batch items.
+    `where` prefixes the names in messages (`comments[3].`) for batch items. Messages are only
+    written when there is something wrong: this runs for every check.
 
     :raises ApiError: 400 for a wrong shape, 413 for a value over `limit` bytes.
     """
@@ -173,17 +178,32 @@ def read_comment(data: Any, limit: int, where: str = "") -> dict[str, str]:
         subject = where.rstrip(".") or "the request body"
         raise ApiError(f"{subject} must be a JSON object, got {_json_type(data)}")
     for name, value in data.items():
-        field = where + (name if len(name) <= 100 else _shown(name))
-        if _check_text(name, f"field name {_shown(field)}") > limit:
-            raise ApiError(f"field name {field} is over the limit of {limit} bytes", 413)
+        try:
+            name_size = _utf8_size(name)
+        except _Unstorable as exc:
+            raise ApiError(f"field name {_shown(_field(where, name))} {exc}") from exc
+        if name_size > limit:
+            raise ApiError(
+                f"field name {_field(where, name)} is over the limit of {limit} bytes", 413
+            )
         if not isinstance(value, str):
-            raise ApiError(f"{field} must be a string, got {_json_type(value)}")
-        size = _check_text(value, field)
+            raise ApiError(f"{_field(where, name)} must be a string, got {_json_type(value)}")
+        try:
+            size = _utf8_size(value)
+        except _Unstorable as exc:
+            raise ApiError(f"{_field(where, name)} {exc}") from exc
         if size > limit:
-            raise ApiError(f"{field} is {size} bytes; the limit is {limit} bytes", 413)
+            raise ApiError(
+                f"{_field(where, name)} is {size} bytes; the limit is {limit} bytes", 413
+            )
     if REQUIRED_FIELD not in data:
         raise ApiError(f"{where}{REQUIRED_FIELD} is required")
     return cast(dict[str, str], data)
+
+
+def _field(where: str, name: str) -> str:
+    """A field's name for a message: long names cut short."""
+    return where + (name if len(name) <= 100 else _shown(name))
 
 
 def _explain_param() -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import Client, EnvironBuilder, TestResponse
@@ -286,3 +286,17 @@ def test_json_checks_the_lane_cannot_answer_get_flasks_error_and_store_nothing(
     assert response.get_json()["error"]
     assert flask_calls.count == 1
     assert _rows(app) == []
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_lanes_json_answer_has_jsonifys_exact_bytes_and_headers(
+    app: Flask, lane: FastLane, debug: bool
+) -> None:
+    data = {"id": 7, "decision": "spam", "explanation": {"tokens": [{"token": "ünï", "w": 0.5}]}}
+    app.debug = debug
+    headers, body = lane._json_answer(data)
+    with app.app_context():
+        expected = app.json.response(data)
+    assert isinstance(expected, Response)
+    assert body == expected.get_data()
+    assert headers == list(expected.headers.items())
