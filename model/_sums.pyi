@@ -4,7 +4,17 @@ from collections.abc import Callable
 
 import numpy as np
 
-WordEntry = tuple[tuple[str, ...], bytes]
+WordEntry = tuple[bytes, bytes]
+
+class PairTable:
+    def __init__(
+        self,
+        firsts: np.ndarray,
+        seconds: np.ndarray,
+        indices: np.ndarray,
+        vocabulary_size: int,
+    ) -> None: ...
+    def __getitem__(self, pair: tuple[int, int]) -> int: ...
 
 class PartTables:
     def __init__(
@@ -22,7 +32,7 @@ def sums(
     part: PartTables,
     cache: dict[str, WordEntry],
     entry_of: Callable[[str], WordEntry],
-    pairs: dict[str, int] | None,
+    pairs: PairTable | None,
     document: str,
 ) -> tuple[float, float]: ...
 def word_sums(
@@ -35,7 +45,7 @@ def terms(
     part: PartTables,
     cache: dict[str, WordEntry],
     entry_of: Callable[[str], WordEntry],
-    pairs: dict[str, int] | None,
+    pairs: PairTable | None,
     document: str,
     vocabulary_order_from: int,
 ) -> tuple[list[int], list[float], float]: ...

@@ -3,11 +3,12 @@
 """The scorer's inner loops in C: one document's sums and terms for one vectorizer.
 
 `model/scorer.py` keeps plain-Python loops that give the same numbers; this module only makes
-them cheaper. A document is split at white space; each word's entry (its tokens and its known
-unigram indices, packed as int32) comes from a cache dict or, for a word not in it, from
+them cheaper. A document is split at white space; each word's entry (its tokens' pair ids and its
+known unigram indices, both packed as int32) comes from a cache dict or, for a word not in it, from
 `entry_of`, checked and then cached (the cache is emptied when full: simpler than least
-recently used, and a comment's words come back). Word pairs across the document are looked up
-in `pairs` when given (word bigrams).
+recently used, and a comment's words come back). Pairs of adjacent tokens across the document
+are looked up in `pairs` when given (word bigrams): a table keyed by the two tokens' pair ids,
+where a Python dict keyed by "a b" needed a new string and three cache misses per pair.
 
 Entries are fetched first (`entry_of` may run Python code, and so let other threads run). The
 counting that follows never releases the GIL, so one count array per vectorizer serves every
@@ -20,7 +21,7 @@ from cpython.dict cimport PyDict_Clear, PyDict_GetItem, PyDict_SetItem, PyDict_S
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject
 from libc.math cimport log
-from libc.stdint cimport int32_t
+from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.stdlib cimport qsort
 
 
@@ -102,19 +103,84 @@ cdef class PartTables:
 
 
 cdef tuple _checked(object entry):
-    """The entry if it is (tokens tuple, packed int32 bytes): C reads it without further checks."""
+    """The entry if it is two packed int32 bytes objects: C reads it without further checks."""
     if (
         type(entry) is not tuple
         or len(<tuple>entry) != 2
-        or type((<tuple>entry)[0]) is not tuple
+        or type((<tuple>entry)[0]) is not bytes
         or type((<tuple>entry)[1]) is not bytes
+        or len((<tuple>entry)[0]) % 4
         or len((<tuple>entry)[1]) % 4
     ):
-        raise TypeError(f"a word entry must be (tuple of tokens, packed int32 bytes), not {entry!r}")
-    for token in (<tuple>entry)[0]:
-        if type(token) is not str:
-            raise TypeError(f"a token must be a str, not {token!r}")
+        raise TypeError(
+            f"a word entry must be (pair ids, unigram indices), both packed int32, not {entry!r}"
+        )
     return <tuple>entry
+
+
+@cython.final
+cdef class PairTable:
+    """Word pairs of a vocabulary: (first token's pair id, second's) -> the pair's index.
+
+    Open addressing over 64-bit keys; pair ids are numbers given to the tokens that occur in
+    some pair (-1 for any other token, which can start or end no known pair).
+    """
+
+    cdef uint64_t* keys
+    cdef int32_t* values  # -1: empty slot
+    cdef uint64_t mask
+    cdef Py_ssize_t vocabulary_size
+
+    def __init__(
+        self,
+        const int32_t[::1] firsts,
+        const int32_t[::1] seconds,
+        const int32_t[::1] indices,
+        Py_ssize_t vocabulary_size,
+    ):
+        cdef Py_ssize_t k, n = firsts.shape[0]
+        cdef uint64_t size = 16, at
+        if seconds.shape[0] != n or indices.shape[0] != n:
+            raise ValueError("firsts, seconds and indices must have the same length")
+        while size < 2 * <uint64_t>n:
+            size *= 2
+        self.mask = size - 1
+        self.vocabulary_size = vocabulary_size
+        self.keys = <uint64_t*>PyMem_Malloc(size * sizeof(uint64_t))
+        self.values = <int32_t*>PyMem_Malloc(size * sizeof(int32_t))
+        if self.keys is NULL or self.values is NULL:
+            raise MemoryError()
+        for at in range(size):
+            self.values[at] = -1
+        for k in range(n):
+            if firsts[k] < 0 or seconds[k] < 0:
+                raise ValueError("pair ids must not be negative")
+            if indices[k] < 0 or indices[k] >= vocabulary_size:
+                raise ValueError(f"token index {indices[k]} outside the vocabulary")
+            at = self.slot(_pair_key(firsts[k], seconds[k]))
+            self.keys[at] = _pair_key(firsts[k], seconds[k])
+            self.values[at] = indices[k]
+
+    def __dealloc__(self):
+        PyMem_Free(self.keys)
+        PyMem_Free(self.values)
+
+    cdef inline uint64_t slot(self, uint64_t key) noexcept:
+        cdef uint64_t at = (key * 0x9E3779B97F4A7C15ULL) >> 20 & self.mask
+        while self.values[at] != -1 and self.keys[at] != key:
+            at = (at + 1) & self.mask
+        return at
+
+    cdef inline int32_t find(self, int32_t first, int32_t second) noexcept:
+        return self.values[self.slot(_pair_key(first, second))]
+
+    def __getitem__(self, tuple pair):
+        """The index of the pair (first, second), or -1 (for tests)."""
+        return self.find(pair[0], pair[1])
+
+
+cdef inline uint64_t _pair_key(int32_t first, int32_t second) noexcept:
+    return (<uint64_t><uint32_t>first << 32) | <uint32_t>second
 
 
 @cython.final
@@ -147,7 +213,7 @@ cdef tuple _entry(PartTables part, dict cache, object entry_of, object word):
 
 
 cdef _Occurrences _occurrences(
-    PartTables part, dict cache, object entry_of, dict pairs, str document
+    PartTables part, dict cache, object entry_of, PairTable pairs, str document
 ):
     cdef _Occurrences found = _Occurrences.__new__(_Occurrences)
     cdef list entries = []
@@ -157,7 +223,7 @@ cdef _Occurrences _occurrences(
     for word in found.words:
         entry = _entry(part, cache, entry_of, word)
         capacity += PyBytes_GET_SIZE(entry[1]) // 4
-        tokens += len(<tuple>entry[0])
+        tokens += PyBytes_GET_SIZE(entry[0]) // 4
         entries.append(entry)
     if pairs is not None and tokens > 1:
         capacity += tokens - 1
@@ -167,7 +233,9 @@ cdef _Occurrences _occurrences(
         raise MemoryError()
     _gather(entries, found, part.size)
     if pairs is not None and tokens > 1:
-        _pairs(entries, pairs, found, part.size)
+        if pairs.vocabulary_size > part.size:
+            raise ValueError("the pair table indexes past this vocabulary")
+        _pairs(entries, pairs, found)
     return found
 
 
@@ -189,22 +257,21 @@ cdef int _gather(list entries, _Occurrences found, Py_ssize_t size) except -1:
     return 0
 
 
-cdef int _pairs(list entries, dict pairs, _Occurrences found, Py_ssize_t size) except -1:
-    """Append the indices of known token pairs ("a b") across the entries' tokens."""
-    cdef object previous = None, key
+cdef int _pairs(list entries, PairTable pairs, _Occurrences found) except -1:
+    """Append the indices of known pairs of adjacent tokens across the entries' tokens."""
+    cdef int32_t previous = -1, token, index
+    cdef const int32_t* ids
+    cdef Py_ssize_t k, n
     cdef tuple entry
-    cdef PyObject* index
-    cdef long value
     for entry in entries:
-        for token in <tuple>entry[0]:
-            if previous is not None:
-                key = previous + " " + token
-                index = PyDict_GetItem(pairs, key)
-                if index is not NULL:
-                    value = <object>index
-                    if value < 0 or value >= size:
-                        raise ValueError(f"token index {value} outside the vocabulary")
-                    found.ids[found.n] = <int32_t>value
+        ids = <const int32_t*>PyBytes_AS_STRING(entry[0])
+        n = PyBytes_GET_SIZE(entry[0]) // 4
+        for k in range(n):
+            token = ids[k]
+            if previous >= 0 and token >= 0:
+                index = pairs.find(previous, token)
+                if index >= 0:
+                    found.ids[found.n] = index
                     found.n += 1
             previous = token
     return 0
@@ -233,7 +300,7 @@ cdef double _squares(PartTables part, _Occurrences found) noexcept:
     return squares
 
 
-def sums(PartTables part, dict cache, object entry_of, dict pairs, str document):
+def sums(PartTables part, dict cache, object entry_of, PairTable pairs, str document):
     """Return (dot, squares): sums over occurrences of tf(c)/c * weight and tf(c)**2/c * idf**2.
 
     A token occurring c times contributes tf(c) * weight in all, so summing per occurrence
@@ -281,7 +348,7 @@ cdef int _ascending(const void* a, const void* b) noexcept nogil:
     return (<const int32_t*>a)[0] - (<const int32_t*>b)[0]
 
 
-def terms(PartTables part, dict cache, object entry_of, dict pairs, str document,
+def terms(PartTables part, dict cache, object entry_of, PairTable pairs, str document,
           Py_ssize_t vocabulary_order_from):
     """Return (distinct indices, their tf * weight, squares).
 

@@ -544,9 +544,9 @@ def _compile(
     )
 
 
-# What a compiled part caches per white-space word: its tokens (kept for word pairs) and its
-# known unigram indices packed as int32.
-WordEntry = tuple[tuple[str, ...], bytes]
+# What a compiled part caches per white-space word: its tokens' pair ids (see _pair_table; empty
+# without word pairs) and its known unigram indices, both packed as int32.
+WordEntry = tuple[bytes, bytes]
 
 
 def _packed(ids: list[int]) -> bytes:
@@ -560,7 +560,27 @@ class _CompiledLoops:
     tables: Any  # _sums.PartTables
     cache: dict[str, WordEntry]  # filled by the compiled loops, from entry_of
     entry_of: Callable[[str], WordEntry]
-    pairs: dict[str, int] | None
+    pairs: Any  # _sums.PairTable | None
+
+
+def _pair_table(vocabulary: dict[str, int]) -> tuple[dict[str, int], Any]:
+    """Pair ids for the tokens of the vocabulary's word pairs ("a b"), and the pairs' table."""
+    pair_ids: dict[str, int] = {}
+    firsts, seconds, indices = [], [], []
+    for gram, index in vocabulary.items():
+        first, space, second = gram.partition(" ")
+        if space:
+            firsts.append(pair_ids.setdefault(first, len(pair_ids)))
+            seconds.append(pair_ids.setdefault(second, len(pair_ids)))
+            indices.append(index)
+    assert _sums is not None
+    table = _sums.PairTable(
+        np.array(firsts, dtype=np.int32),
+        np.array(seconds, dtype=np.int32),
+        np.array(indices, dtype=np.int32),
+        len(vocabulary),
+    )
+    return pair_ids, table
 
 
 def _compiled_loops(
@@ -574,12 +594,12 @@ def _compiled_loops(
         return None
     get = vectorizer.vocabulary_.get
     low, high = vectorizer.ngram_range
-    pairs: dict[str, int] | None = None
+    pairs = None
     if vectorizer.analyzer == "char_wb" and _is_plain(vectorizer):
 
         def entry_of(word: str) -> WordEntry:
             # char_wb n-grams never cross a word boundary: a document is the sum of its words.
-            return (), _packed([i for i in map(get, analyzer(word)) if i is not None])
+            return b"", _packed([i for i in map(get, analyzer(word)) if i is not None])
 
     elif (
         _is_plain_words(vectorizer)
@@ -589,12 +609,14 @@ def _compiled_loops(
         tokens_of = _tokens_of(
             vectorizer.token_pattern, vectorizer.lowercase, vectorizer.get_stop_words()
         )
-        pairs = vectorizer.vocabulary_ if high == 2 else None
+        pair_ids, pairs = _pair_table(vectorizer.vocabulary_) if high == 2 else ({}, None)
+        pair_id = pair_ids.get
 
         def entry_of(word: str) -> WordEntry:
-            tokens = tuple(tokens_of(word))
+            tokens = tokens_of(word)
             unigrams = [i for i in map(get, tokens) if i is not None] if low == 1 else []
-            return (tokens if pairs is not None else ()), _packed(unigrams)
+            paired = [pair_id(t, -1) for t in tokens] if pairs is not None else []
+            return _packed(paired), _packed(unigrams)
 
     else:
         return None

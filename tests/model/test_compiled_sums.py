@@ -131,25 +131,30 @@ def test_the_word_cache_is_emptied_when_full_and_scores_stay_the_same(
     assert list(chars.compiled.cache) == ["ten"]
 
 
-def _sums_of(entry: object, pairs: dict[str, int] | None = None) -> tuple[float, float]:
-    """Sums over a four-token vocabulary of a one-word document whose entry is `entry`."""
+def _pairs(*triples: tuple[int, int, int], vocabulary_size: int = 4) -> Any:
+    """A pair table of (first pair id, second pair id, index) triples."""
     from model import _sums
 
-    tables = _sums.PartTables(
-        np.ones(4),
-        np.ones(4),
-        np.zeros(8),
-        np.zeros(8),
-        False,
-        True,
-        9,
+    firsts, seconds, indices = (
+        np.array(column, dtype=np.int32) for column in zip(*triples, strict=True)
     )
+    return _sums.PairTable(firsts, seconds, indices, vocabulary_size)
+
+
+def _sums_of(entry: object, pairs: Any = None) -> tuple[float, float]:
+    """Sums over a four-token vocabulary of a one-word document whose entry is `entry`.
+
+    Every weight, idf squared and tf share is 1: each known occurrence adds 1 to both sums.
+    """
+    from model import _sums
+
+    tables = _sums.PartTables(np.ones(4), np.ones(4), np.ones(8), np.ones(8), False, True, 9)
     return _sums.sums(tables, {}, lambda word: entry, pairs, "word")  # type: ignore[arg-type,return-value]
 
 
 @pytest.mark.parametrize(
     "entry",
-    [None, ("tokens", b""), ((), "not bytes"), ((),), ((), b"abc"), ((1,), b""), [(), b""]],
+    [None, ("tokens", b""), ((), b""), (b"",), (b"", b"abc"), (b"abc", b""), [b"", b""]],
 )
 def test_a_malformed_word_entry_is_a_type_error_not_a_crash(entry: object) -> None:
     with pytest.raises(TypeError, match="must be"):
@@ -159,11 +164,36 @@ def test_a_malformed_word_entry_is_a_type_error_not_a_crash(entry: object) -> No
 @pytest.mark.parametrize("index", [-1, 4, 2**31 - 1])
 def test_an_index_outside_the_vocabulary_is_refused(index: int) -> None:
     with pytest.raises(ValueError, match="outside the vocabulary"):
-        _sums_of(((), scorer._packed([index])))
+        _sums_of((b"", scorer._packed([index])))
 
 
-def test_known_pairs_count_and_a_pair_index_outside_the_vocabulary_is_refused() -> None:
-    # Weights are all 1 and the tf table is empty (0): a counted token adds tf(1) share 0.
-    assert _sums_of((("a", "b"), scorer._packed([0])), pairs={"a b": 1}) == (0.0, 0.0)
+def test_a_known_pair_of_adjacent_tokens_counts_and_an_unknown_one_does_not() -> None:
+    word = (scorer._packed([0, 1, -1, 0]), scorer._packed([0]))  # tokens a b (unpaired) a
+    assert _sums_of(word) == (1.0, 1.0)  # the unigram only
+    assert _sums_of(word, _pairs((0, 1, 2))) == (2.0, 2.0)  # and the pair "a b"
+    assert _sums_of(word, _pairs((1, 0, 2))) == (1.0, 1.0)  # "b a" is not in the document
+    # The unpaired token in between breaks adjacency: no pair (1, 0) nor (-1, 0) is formed.
+    assert _sums_of(word, _pairs((1, 0, 2), (0, 1, 3))) == (2.0, 2.0)
+
+
+def test_a_pair_table_refuses_indices_outside_its_vocabulary() -> None:
     with pytest.raises(ValueError, match="outside the vocabulary"):
-        _sums_of((("a", "b"), b""), pairs={"a b": 9})
+        _pairs((0, 1, 9))
+    with pytest.raises(ValueError, match="past this vocabulary"):
+        _sums_of((scorer._packed([0, 1]), b""), _pairs((0, 1, 7), vocabulary_size=8))
+
+
+def test_the_pair_table_finds_every_pair_of_the_shipped_model() -> None:
+    vectorizer = _words_vectorizer()
+    pair_ids, table = scorer._pair_table(vectorizer.vocabulary_)
+    pairs = [(g, i) for g, i in vectorizer.vocabulary_.items() if " " in g]
+    assert pairs
+    for gram, index in pairs:
+        first, second = gram.split(" ")
+        assert table[pair_ids[first], pair_ids[second]] == index
+    assert table[len(pair_ids), 0] == -1
+
+
+def _words_vectorizer() -> Any:
+    columns = SpamModel.load(DEFAULT_MODEL_DIR).pipeline.named_steps["features"]
+    return next(v for name, v, _ in columns.transformers_ if name == "words")
