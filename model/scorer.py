@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -36,9 +36,12 @@ COMPILED = _sums is not None
 _TOP_DEFAULT = 8
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """One feature's push on the log-odds of spam: positive towards spam, negative towards ham."""
+class Contribution(NamedTuple):
+    """One feature's push on the log-odds of spam: positive towards spam, negative towards ham.
+
+    A named tuple, not a frozen dataclass: an explanation makes sixteen of them per check, and a
+    frozen dataclass takes several times as long to build.
+    """
 
     feature: str
     weight: float
@@ -294,6 +297,25 @@ class _CompiledVectorizer:
         for key, word_dot in zip(map(_share_key, words), word_dots, strict=True):
             shares[key] = get(key, 0.0) + word_dot / norm
         return shares, dot / norm
+
+    def named_contributions(self, document: str) -> dict[str, float]:
+        """`named(contributions(document))`, in one step where the loops are compiled."""
+        if self.compiled is None:
+            return self.named(self.contributions(document))
+        loops = self.compiled
+        indices, values, squares = _sums.terms(
+            loops.tables,
+            loops.cache,
+            loops.entry_of,
+            loops.pairs,
+            document,
+            _VOCABULARY_ORDER_MIN_TOKENS,
+        )
+        norm = self._norm(squares)
+        if not norm:
+            return {}
+        tokens = self.tokens
+        return {tokens[i]: v / norm for i, v in zip(indices, values, strict=True)}
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
@@ -675,9 +697,9 @@ class FastScorer:
                 logit += part_logit
                 _add_into(tokens, shares)
                 continue
-            contributions = part.contributions(row[part.column])
+            contributions = part.named_contributions(row[part.column])
             logit += sum(contributions.values())
-            _add_into(signals if part.column != TEXT_COLUMN else tokens, part.named(contributions))
+            _add_into(signals if part.column != TEXT_COLUMN else tokens, contributions)
         explanation = Explanation(_top(tokens, top), _top(signals, top), self.bias)
         return _sigmoid(logit), explanation
 
@@ -697,7 +719,7 @@ def _top(contributions: dict[str, float], top: int) -> list[Contribution]:
     weight = operator.itemgetter(1)
     spam = sorted([i for i in contributions.items() if i[1] > 0], key=weight, reverse=True)[:top]
     ham = sorted([i for i in contributions.items() if i[1] < 0], key=weight)[:top]
-    return [Contribution(k, v) for k, v in spam + ham]
+    return [Contribution(*item) for item in spam + ham]
 
 
 def _sigmoid(z: float) -> float:
