@@ -5,6 +5,9 @@ The fitted pipeline is `ColumnTransformer` of `TfidfVectorizer`s followed by a b
 is vectorizer k's (sub-linear) term frequencies times idf. Folding idf into the weights ahead of
 time leaves, per comment, one analyzer call and a few look-ups per token; the result equals
 `predict_proba` up to floating-point summation order.
+
+The per-document loops run in C where model/_sums.pyx is compiled (see `_CompiledLoops`); the
+Python loops below give the same numbers and serve any other kind of vectorizer.
 """
 
 from __future__ import annotations
@@ -231,16 +234,7 @@ class _CompiledVectorizer:
     def contributions(self, document: str) -> dict[int, float]:
         """Return each known token's contribution to the log-odds, by vocabulary index."""
         if self.compiled is not None:
-            loops = self.compiled
-            indices, values, squares = _sums.terms(
-                loops.tables,
-                loops.cache,
-                loops.entry_of,
-                loops.pairs,
-                document,
-                _VOCABULARY_ORDER_MIN_TOKENS,
-            )
-            norm = self._norm(squares)
+            indices, values, norm = self._compiled_terms(self.compiled, document)
             return dict(zip(indices, [v / norm for v in values], strict=True)) if norm else {}
         ids = self.token_ids(document)
         if len(ids) >= _VOCABULARY_ORDER_MIN_TOKENS:
@@ -302,7 +296,16 @@ class _CompiledVectorizer:
         """`named(contributions(document))`, in one step where the loops are compiled."""
         if self.compiled is None:
             return self.named(self.contributions(document))
-        loops = self.compiled
+        indices, values, norm = self._compiled_terms(self.compiled, document)
+        if not norm:
+            return {}
+        tokens = self.tokens
+        return {tokens[i]: v / norm for i, v in zip(indices, values, strict=True)}
+
+    def _compiled_terms(
+        self, loops: _CompiledLoops, document: str
+    ) -> tuple[list[int], list[float], float]:
+        """Distinct token indices, their weighted tf and the norm, from the compiled loops."""
         indices, values, squares = _sums.terms(
             loops.tables,
             loops.cache,
@@ -311,11 +314,7 @@ class _CompiledVectorizer:
             document,
             _VOCABULARY_ORDER_MIN_TOKENS,
         )
-        norm = self._norm(squares)
-        if not norm:
-            return {}
-        tokens = self.tokens
-        return {tokens[i]: v / norm for i, v in zip(indices, values, strict=True)}
+        return indices, values, self._norm(squares)
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
