@@ -8,11 +8,11 @@ known unigram indices, both packed as int32) comes from a cache dict or, for a w
 `entry_of`, checked and then cached (the cache is emptied when full: simpler than least
 recently used, and a comment's words come back). Pairs of adjacent tokens across the document
 are looked up in `pairs` when given (word bigrams): a table keyed by the two tokens' pair ids,
-where a Python dict keyed by "a b" needed a new string and three cache misses per pair.
+where a Python dict keyed by "a b" needed a new string and a probe of the whole vocabulary.
 
 Entries are fetched first (`entry_of` may run Python code, and so let other threads run). The
-counting that follows never releases the GIL, so one count array per vectorizer serves every
-thread, and it is back to zero when a call returns.
+counting that follows never releases the GIL, so one count per token serves every thread, and
+it is back to zero when a call returns.
 """
 
 cimport cython
@@ -66,6 +66,7 @@ cdef class PartTables:
             raise ValueError("weights and idf_squared must have one entry per token, at least one")
         if self.tf_square_share_view.shape[0] != self.table or self.table < 2:
             raise ValueError("the tf tables must have the same length, at least 2")
+        PyMem_Free(self.terms)  # a second __init__ must not leak the first array
         self.terms = <Term*>PyMem_Malloc(self.size * sizeof(Term))
         if self.terms is NULL:
             raise MemoryError()
@@ -146,6 +147,8 @@ cdef class PairTable:
             size *= 2
         self.mask = size - 1
         self.vocabulary_size = vocabulary_size
+        PyMem_Free(self.keys)  # a second __init__ must not leak the first table
+        PyMem_Free(self.values)
         self.keys = <uint64_t*>PyMem_Malloc(size * sizeof(uint64_t))
         self.values = <int32_t*>PyMem_Malloc(size * sizeof(int32_t))
         if self.keys is NULL or self.values is NULL:
