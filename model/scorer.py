@@ -559,7 +559,9 @@ def _compile(
         l2_norm=vectorizer.norm == "l2",
         tf_share_table=tf_share,
         tf_square_share_table=tf_square_share,
-        compiled=_compiled_loops(vectorizer, analyzer, weights, idf_squared)
+        compiled=_compiled_loops(
+            vectorizer, analyzer, weights, idf_squared, (tf_share, tf_square_share)
+        )
         if use_compiled
         else None,
     )
@@ -609,6 +611,7 @@ def _compiled_loops(
     analyzer: Callable[[str], list[str]],
     weights: np.ndarray,
     idf_squared: np.ndarray,
+    tf_tables: tuple[np.ndarray, np.ndarray],
 ) -> _CompiledLoops | None:
     """The compiled loop for the usual kinds of vectorizer; None for any other kind."""
     if _sums is None or len(vectorizer.vocabulary_) >= 2**31:
@@ -641,7 +644,7 @@ def _compiled_loops(
 
     else:
         return None
-    tf_share, tf_square_share = _tf_share_tables(vectorizer)
+    tf_share, tf_square_share = tf_tables
     tables = _sums.PartTables(
         np.ascontiguousarray(weights, dtype=np.float64),
         np.ascontiguousarray(idf_squared, dtype=np.float64),
