@@ -69,6 +69,14 @@ def form_charset(declared: str | None, body: bytes) -> str:
     return "utf-8"
 
 
+def is_utf8(charset: str) -> bool:
+    """Whether a charset name means UTF-8 (any spelling Python knows); False if unknown."""
+    try:
+        return codecs.lookup(charset).name == "utf-8"
+    except LookupError:
+        return False
+
+
 def form_pairs(text: str, charset: str) -> list[tuple[str, str]]:
     """`parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")`, in a
     fraction of the time for UTF-8: every name and value is unquoted at once, joined by NUL.
@@ -77,7 +85,7 @@ def form_pairs(text: str, charset: str) -> list[tuple[str, str]]:
     refused). A NUL byte cannot complete a multi-byte UTF-8 sequence, so the joined text
     decodes exactly when every part does; only a refusal's message may name another byte.
     """
-    if "\x00" in text or "%00" in text or codecs.lookup(charset).name != "utf-8":
+    if "\x00" in text or "%00" in text or not is_utf8(charset):
         return parse_qsl(text, keep_blank_values=True, encoding=charset, errors="strict")
     parts: list[str] = []
     for item in text.split("&"):

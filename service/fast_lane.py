@@ -11,7 +11,6 @@ rows.
 
 from __future__ import annotations
 
-import codecs
 import io
 import json
 import logging
@@ -65,13 +64,6 @@ def declared_charset(content_type: str) -> str | None:
     if name.strip().lower() != "charset" or ";" in value:
         return None
     return value.strip().strip('"')
-
-
-def _is_utf8(charset: str) -> bool:
-    try:
-        return codecs.lookup(charset).name == "utf-8"
-    except LookupError:
-        return False
 
 
 class FastLane:
@@ -129,7 +121,7 @@ class FastLane:
     def _comment_check(self, environ: dict[str, Any], body: bytes) -> Answer | None:
         """Akismet's answer to a plain comment-check, or None to let Flask answer."""
         declared = declared_charset(environ.get("CONTENT_TYPE", ""))
-        if declared is None or not _is_utf8(akismet_api.form_charset(declared, body)):
+        if declared is None or not akismet_api.is_utf8(akismet_api.form_charset(declared, body)):
             return None
         try:
             form = akismet_api.decode_form(body, "utf-8")
