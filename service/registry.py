@@ -219,6 +219,8 @@ class ModelHolder:
         self._model_id: int | None = None  # registry id of the served model; None: the folder's
         self._refreshing = threading.Lock()
         self._poller_pid = 0  # the process whose poller thread runs
+        # Its own lock: `get()` must not wait on `_refreshing`, held while a model loads.
+        self._poller_lock = threading.Lock()
         self._closed = threading.Event()
         self._refused: set[int] = set()  # versions that failed to load here: not retried
         # Called (in the poller thread) once a new model is served: gunicorn_conf's GC freeze.
@@ -243,7 +245,7 @@ class ModelHolder:
         return self._model_id
 
     def _start_poller(self) -> None:
-        with self._refreshing:
+        with self._poller_lock:
             if self._poller_pid == os.getpid():
                 return
             self._poller_pid = os.getpid()
