@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from model import ModelError
 from service import db, errors, security
 from service.check_ids import CheckIds
+from service.json_codec import FastJSONProvider
 from service.registry import ModelHolder
 from service.settings import ConfigError, Settings, load_settings
 from service.sites import SiteCache
@@ -34,6 +35,7 @@ def create_app(
     pass `deliver_webhooks=False`, as a short-lived command must not start sending.
     """
     app = Flask(__name__, instance_relative_config=True)
+    app.json = FastJSONProvider(app)
     settings: Settings = (test_config or {}).get("SETTINGS") or load_settings(
         Path(app.instance_path)
     )

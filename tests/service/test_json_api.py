@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from werkzeug.test import TestResponse
 
 from service import create_app
@@ -154,6 +154,21 @@ def test_is_test_true_is_stored_as_a_test(app: Flask, client: FlaskClient, alice
     assert stored_check(app, real_id).is_test is False
     view = client.get(f"{API}/comments/{test_id}", headers=bearer(alice.key)).get_json()
     assert view["is_test"] is True
+
+
+def test_a_check_with_non_ascii_text_is_answered_and_stored_as_utf8_json(
+    app: Flask, client: FlaskClient, alice: Persona
+) -> None:
+    comment = {**HAM, "comment_content": "Très bon article ✓", "comment_author": "Zoë"}
+    result = check(client, alice.key, comment)
+    stored = stored_check(app, result["id"])
+    assert stored.fields["comment_content"] == "Très bon article ✓"
+    assert stored.explanation == result["explanation"]
+    with app.app_context():
+        query = text("SELECT CAST(fields AS TEXT) FROM checks WHERE id = :id")
+        raw = get_session().scalar(query, result)
+    # orjson's text: UTF-8, no \\u escapes (PostgreSQL's json type keeps the text as given)
+    assert '"comment_author":"Zoë"' in raw
 
 
 def test_a_site_block_rule_decides_spam(app: Flask, client: FlaskClient, alice: Persona) -> None:
