@@ -8,6 +8,7 @@ fitted pipeline stay pure scikit-learn.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterable, Mapping
@@ -157,6 +158,8 @@ def content_signals(text: str) -> list[str]:
     return signals
 
 
+# A site sees the same few user agents over and over: each is read once per process.
+@functools.lru_cache(maxsize=4096)
 def _agent_signal(agent: str) -> str | None:
     """`agent=scripted` for a scripting tool or library, `agent=outdated` for an old browser."""
     if not agent.isascii():
