@@ -2,13 +2,12 @@
 
 The standard library's encoder took about 35 us for one check's explanation (16 tokens, their
 weights) on this project's 2-core machine, and a JSON check wrote it twice: once in the answer,
-once in the stored row. orjson writes the same JSON in a tenth of that. Where orjson would mean
-something else, the standard library still writes: anything orjson refuses (a lone surrogate,
-an integer beyond 64 bits, a key that is not a string, a type only `default` knows) goes
-through `json.dumps` as before. What differs is spelling only: non-ASCII text is written as
-UTF-8 rather than `\\u` escapes, and floats in orjson's shortest form (`1e-5`, not `1e-05`).
-A non-finite float becomes `null` (the standard library wrote `NaN`, which is not JSON and
-which PostgreSQL refuses).
+once in the stored row. orjson writes the same JSON in a tenth of that. Anything orjson
+refuses (a lone surrogate, an integer beyond 64 bits, a key that is not a string, a float
+subclass such as numpy's) goes through `json.dumps` as before. What differs is spelling only:
+non-ASCII text is written as UTF-8 rather than `\\u` escapes, and some floats are spelled
+otherwise (orjson writes `0.00001` where json writes `1e-05`). A non-finite float becomes
+`null` (the standard library wrote `NaN`, which is not JSON and which PostgreSQL refuses).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import numpy as np
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
@@ -80,6 +81,11 @@ def test_a_lone_surrogate_is_escaped_by_the_standard_library_as_before() -> None
 def test_an_integer_beyond_64_bits_is_written_by_the_standard_library() -> None:
     assert stored_json({"n": 2**70}) == '{"n": 1180591620717411303424}'
     assert _provider().dumps([2**70], separators=(",", ":")) == "[1180591620717411303424]"
+
+
+def test_a_numpy_float_is_written_by_the_standard_library() -> None:
+    assert stored_json({"p": np.float64(0.25)}) == '{"p": 0.25}'
+    assert _provider().dumps([np.float64(0.25)], separators=(",", ":")) == "[0.25]"
 
 
 def test_what_neither_can_write_is_still_a_type_error() -> None:
