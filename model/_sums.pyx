@@ -140,7 +140,7 @@ cdef class PairTable:
         Py_ssize_t vocabulary_size,
     ):
         cdef Py_ssize_t k, n = firsts.shape[0]
-        cdef uint64_t size = 16, at
+        cdef uint64_t size = 16, at, key
         if seconds.shape[0] != n or indices.shape[0] != n:
             raise ValueError("firsts, seconds and indices must have the same length")
         while size < 2 * <uint64_t>n:
@@ -160,8 +160,9 @@ cdef class PairTable:
                 raise ValueError("pair ids must not be negative")
             if indices[k] < 0 or indices[k] >= vocabulary_size:
                 raise ValueError(f"token index {indices[k]} outside the vocabulary")
-            at = self.slot(_pair_key(firsts[k], seconds[k]))
-            self.keys[at] = _pair_key(firsts[k], seconds[k])
+            key = _pair_key(firsts[k], seconds[k])
+            at = self.slot(key)
+            self.keys[at] = key
             self.values[at] = indices[k]
 
     def __dealloc__(self):
