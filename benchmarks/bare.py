@@ -6,11 +6,18 @@ from flask import Flask, Response
 
 
 def create_app() -> Flask:
-    """An app with one POST endpoint that returns `false`, like a ham comment-check."""
+    """An app with the two check endpoints' paths, answering each with a constant.
+
+    The benchmark drives it with a check endpoint's own requests; it reads none of them.
+    """
     app = Flask(__name__)
 
     @app.post("/1.1/comment-check")
     def constant() -> Response:
         return Response("false", mimetype="text/plain")
+
+    @app.post("/api/v1/check")
+    def constant_json() -> Response:
+        return Response('{"decision":"ham"}\n', mimetype="application/json")
 
     return app

@@ -3,8 +3,9 @@
 Run: .venv/bin/python -m benchmarks.service [--seconds 15] [--rounds 3] [--connections 16]
      [--skip-postgres]
 Needs wrk (`apt-get install wrk`) and, for the PostgreSQL rows, the server on 127.0.0.1:5432.
-Prints req/s, p50 and p99 per endpoint, the ratios to the bare endpoint, the service's CPU time
-per request, errors, and whether the number of stored checks equals the number answered.
+Prints req/s, p50 and p99 per endpoint, the ratios to a bare endpoint run just before on the same
+requests, the service's CPU time per request, errors, and whether the number of stored checks
+equals the number answered.
 Asserts nothing.
 """
 
@@ -65,6 +66,8 @@ class Run:
     answered: int | None = None
     # CPU the service's processes (gunicorn and its workers) spent per request answered.
     cpu_ms: float | None = None
+    # The bare endpoint's run just before this one, on the same requests (check endpoints).
+    bare: Run | None = None
 
 
 def _free_port() -> int:
@@ -282,22 +285,36 @@ def prepare_target(label: str, url: str, folder: Path) -> Target:
     )
 
 
+def _paired(
+    name: str, target: Target, folder: Path, script: Path, path: str, seconds: int, conn: int
+) -> Run:
+    """A check endpoint's run, just after the bare endpoint's run on the same requests.
+
+    Pairing keeps each ratio to the same minutes of this shared host, whose speed drifts, and
+    to the same request bytes, so the ratio counts what the check adds, not the cost of
+    receiving a larger body.
+    """
+    bare = _bare_run(f"bare Flask constant, {name} requests", folder, script, seconds, conn)
+    run = _endpoint_run(f"{name} ({target.label})", target.url, folder, script, path, seconds, conn)
+    run.bare = bare
+    return run
+
+
 def bench_database(target: Target, folder: Path, seconds: int, connections: int) -> list[Run]:
-    """Run comment-check, /api/v1/check and the batch endpoint on one database."""
-    label, url = target.label, target.url
+    """Run comment-check, /api/v1/check (each paired with bare) and the batch on one database."""
     runs = [
-        _endpoint_run(
-            f"comment-check ({label})",
-            url,
+        _paired(
+            "comment-check",
+            target,
             folder,
             target.akismet_script,
             "/1.1/comment-check",
             seconds,
             connections,
         ),
-        _endpoint_run(
-            f"/api/v1/check ({label})",
-            url,
+        _paired(
+            "/api/v1/check",
+            target,
             folder,
             target.json_script,
             "/api/v1/check",
@@ -306,11 +323,18 @@ def bench_database(target: Target, folder: Path, seconds: int, connections: int)
         ),
     ]
     port = _free_port()
-    process = _start("service:create_app()", {"SPAMWARD_DATABASE_URL": url}, port)
+    process = _start("service:create_app()", {"SPAMWARD_DATABASE_URL": target.url}, port)
     try:
         for explain in (True, False):
             runs.append(
-                _batch(f"http://127.0.0.1:{port}", target.key, target.api, label, seconds, explain)
+                _batch(
+                    f"http://127.0.0.1:{port}",
+                    target.key,
+                    target.api,
+                    target.label,
+                    seconds,
+                    explain,
+                )
             )
     finally:
         _stop(process)
@@ -376,38 +400,44 @@ def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def _print(rounds: list[tuple[Run, list[Run]]]) -> None:
-    """Per endpoint, the median over rounds; each ratio is to the same round's bare run."""
+def _print(rounds: list[list[Run]]) -> None:
+    """Per endpoint, the median over rounds; each ratio is to the run's own bare run."""
     print(
-        f"{'endpoint':42s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
+        f"{'endpoint':48s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
         f"{'vs bare':>8s} {'p99/bare':>9s} {'CPU ms':>7s}  checks stored / answered (access log)"
     )
-    bares = [bare for bare, _ in rounds]
-    names = [run.name for run in rounds[0][1]]
-    _print_row(bares, bares)
-    for index, _name in enumerate(names):
-        _print_row([runs[index] for _, runs in rounds], bares)
+    for index in range(len(rounds[0])):
+        runs = [runs[index] for runs in rounds]
+        bares = [run.bare for run in runs if run.bare is not None]
+        if bares:
+            _print_row(bares, [])
+        _print_row(runs, bares)
     print(
-        f"Medians over {len(rounds)} rounds; each round ran bare first, then every endpoint; "
-        "'vs bare' and 'p99/bare' compare with the same round's bare run, "
-        f"per round: {_per_round(rounds)}"
+        f"Medians over {len(rounds)} rounds. Each check run came just after a bare run on the same "
+        "requests (the row above it); 'vs bare' and 'p99/bare' compare the two, per round: "
+        f"{_per_round(rounds)}"
     )
     print("CPU ms: CPU time of gunicorn and its workers per request answered (not for batches)")
 
 
-def _per_round(rounds: list[tuple[Run, list[Run]]]) -> str:
+def _per_round(rounds: list[list[Run]]) -> str:
     """Each round's share of bare and p99 ratio, to show the spread behind the medians."""
     shares = []
-    for bare, runs in rounds:
+    for runs in rounds:
+        paired = [(r, r.bare) for r in runs if r.bare is not None]
         shares.append(
-            "/".join(f"{r.rps / bare.rps:.0%} {r.p99_ms / bare.p99_ms:.1f}x" for r in runs[:2])
+            "/".join(f"{r.rps / b.rps:.0%} {r.p99_ms / b.p99_ms:.1f}x" for r, b in paired)
         )
-    return ", ".join(shares) + " (comment-check/JSON check, first database: share, p99 ratio)"
+    return ", ".join(shares) + " (the check endpoints in the table's order: share, p99 ratio)"
 
 
 def _print_row(runs: list[Run], bares: list[Run]) -> None:
-    ratios = [r.rps / b.rps for r, b in zip(runs, bares, strict=True)]
-    tails = [r.p99_ms / b.p99_ms for r, b in zip(runs, bares, strict=True)]
+    """One endpoint's medians; ratios only where each run has its bare run."""
+    ratio_text = f"{'':8s} {'':9s}"
+    if bares:
+        ratios = [r.rps / b.rps for r, b in zip(runs, bares, strict=True)]
+        tails = [r.p99_ms / b.p99_ms for r, b in zip(runs, bares, strict=True)]
+        ratio_text = f"{_median(ratios):8.0%} {_median(tails):9.2f}"
     cpu = [r.cpu_ms for r in runs if r.cpu_ms is not None]
     stored = ""
     if runs[0].stored is not None:
@@ -417,23 +447,20 @@ def _print_row(runs: list[Run], bares: list[Run]) -> None:
         stored = f"{total_stored} / {total_answered} {verdict}"
     cpu_text = f"{_median(cpu):7.2f}" if cpu else f"{'':7s}"
     print(
-        f"{runs[0].name:42s} {_median([r.rps for r in runs]):9.0f} "
+        f"{runs[0].name:48s} {_median([r.rps for r in runs]):9.0f} "
         f"{_median([r.p50_ms for r in runs]):8.2f} {_median([r.p99_ms for r in runs]):8.2f} "
-        f"{sum(r.errors for r in runs):7d} {_median(ratios):8.0%} {_median(tails):9.2f} "
-        f"{cpu_text}  {stored}"
+        f"{sum(r.errors for r in runs):7d} {ratio_text} {cpu_text}  {stored}"
     )
 
 
-def _bare_run(folder: Path, seconds: int, connections: int) -> Run:
+def _bare_run(name: str, folder: Path, script: Path, seconds: int, connections: int) -> Run:
+    """The bare endpoint driven by a check endpoint's script: the same requests, a constant."""
     port = _free_port()
     # Access-logged like the check runs, so both pay for the same logging.
     log = folder / f"access-bare-{uuid.uuid4().hex[:6]}.log"
     process = _start("benchmarks.bare:create_app()", {}, port, log)
     try:
-        empty = folder / "empty.txt"
-        empty.write_text("x=1\n")
-        script = _script(folder, "bare", empty, "/1.1/comment-check", {})
-        return _wrk_on(process, "bare Flask constant", port, script, seconds, connections)
+        return _wrk_on(process, name, port, script, seconds, connections)
     finally:
         _stop(process)
 
@@ -460,15 +487,14 @@ def main() -> None:
         try:
             if postgres is not None:
                 targets.append(prepare_target("PostgreSQL", postgres[0], folder))
-            rounds = []
-            for _ in range(args.rounds):
-                bare = _bare_run(folder, args.seconds, args.connections)
-                runs = [
+            rounds = [
+                [
                     run
                     for target in targets
                     for run in bench_database(target, folder, args.seconds, args.connections)
                 ]
-                rounds.append((bare, runs))
+                for _ in range(args.rounds)
+            ]
         finally:
             if postgres is not None:
                 _drop_postgres(postgres[1])
