@@ -1,10 +1,12 @@
 """Types of the compiled inner loops (model/_sums.pyx)."""
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
 WordEntry = tuple[bytes, bytes]
+_T = TypeVar("_T")
 
 class PairTable:
     def __init__(
@@ -49,3 +51,4 @@ def terms(
     document: str,
     vocabulary_order_from: int,
 ) -> tuple[list[int], list[float], float]: ...
+def top_items(contributions: dict[str, float], top: int, pair: type[_T]) -> list[_T]: ...

@@ -17,7 +17,7 @@ it is back to zero when a call returns.
 
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
-from cpython.dict cimport PyDict_Clear, PyDict_GetItem, PyDict_SetItem, PyDict_Size
+from cpython.dict cimport PyDict_Clear, PyDict_GetItem, PyDict_Next, PyDict_SetItem, PyDict_Size
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject
 from libc.math cimport log
@@ -382,3 +382,72 @@ def terms(PartTables part, dict cache, object entry_of, PairTable pairs, str doc
         indices.append(index)
         values.append(part.tf(count) * part.terms[index].weight)
     return indices, values, squares
+
+
+def top_items(dict contributions, Py_ssize_t top, type pair):
+    """`pair((key, weight))` for the `top` strongest pushes each way: spam first, then ham.
+
+    `pair` is a tuple type (a named tuple of two), built as `tuple.__new__` builds it: its own
+    `__new__`, which for a named tuple is Python code, is not called.
+
+    The same as sorting the positive weights descending and the negative ones ascending, each
+    stably (equal weights keep the dict's order), and keeping `top` of each: the buffers below
+    take an item after every kept item of equal weight, in one pass over the dict.
+    """
+    cdef Py_ssize_t position = 0, count_spam = 0, count_ham = 0, i, slot
+    cdef PyObject* key
+    cdef PyObject* value
+    cdef double weight
+    cdef list result = []
+    if not issubclass(pair, tuple):
+        raise TypeError(f"pair must be a tuple type, not {pair!r}")
+    if top <= 0:
+        return result
+    cdef double* spam_weights = <double*>PyMem_Malloc(2 * top * sizeof(double))
+    cdef PyObject** spam_keys = <PyObject**>PyMem_Malloc(2 * top * sizeof(PyObject*))
+    if spam_weights == NULL or spam_keys == NULL:
+        PyMem_Free(spam_weights)
+        PyMem_Free(spam_keys)
+        raise MemoryError()
+    cdef double* ham_weights = spam_weights + top
+    cdef PyObject** ham_keys = spam_keys + top
+    try:
+        # Keys are borrowed from the dict, which nothing changes until they are used below.
+        while PyDict_Next(contributions, &position, &key, &value):
+            weight = <double>(<object>value)
+            if weight > 0:
+                slot = count_spam
+                while slot > 0 and spam_weights[slot - 1] < weight:
+                    slot -= 1
+                if slot < top:
+                    count_spam = _insert(spam_weights, spam_keys, count_spam, top, slot, weight, key)
+            elif weight < 0:
+                slot = count_ham
+                while slot > 0 and ham_weights[slot - 1] > weight:
+                    slot -= 1
+                if slot < top:
+                    count_ham = _insert(ham_weights, ham_keys, count_ham, top, slot, weight, key)
+        for i in range(count_spam):
+            result.append(tuple.__new__(pair, (<object>spam_keys[i], spam_weights[i])))
+        for i in range(count_ham):
+            result.append(tuple.__new__(pair, (<object>ham_keys[i], ham_weights[i])))
+    finally:
+        PyMem_Free(spam_weights)
+        PyMem_Free(spam_keys)
+    return result
+
+
+cdef Py_ssize_t _insert(double* weights, PyObject** keys, Py_ssize_t count, Py_ssize_t top,
+                        Py_ssize_t slot, double weight, PyObject* key) noexcept:
+    """Put (weight, key) at `slot`, moving later items down and the last out when full."""
+    cdef Py_ssize_t i
+    if count < top:
+        count += 1
+    i = count - 1
+    while i > slot:
+        weights[i] = weights[i - 1]
+        keys[i] = keys[i - 1]
+        i -= 1
+    weights[slot] = weight
+    keys[slot] = key
+    return count

@@ -187,3 +187,38 @@ def test_the_pair_table_finds_every_pair_of_the_shipped_model() -> None:
 def _words_vectorizer() -> Any:
     columns = SpamModel.load(DEFAULT_MODEL_DIR).pipeline.named_steps["features"]
     return next(v for name, v, _ in columns.transformers_ if name == "words")
+
+
+def _sorted_top(contributions: dict[str, float], top: int) -> list[scorer.Contribution]:
+    """The explanation's top lists by sorting, as the Python scorer made them."""
+    items = list(contributions.items())
+    spam = sorted([i for i in items if i[1] > 0], key=lambda i: i[1], reverse=True)[:top]
+    ham = sorted([i for i in items if i[1] < 0], key=lambda i: i[1])[:top]
+    return [scorer.Contribution(*item) for item in spam + ham]
+
+
+# Few distinct weights, so that ties (common in real explanations) are the rule here.
+_weights = st.sampled_from([-2.5, -1.0, -0.0, 0.0, 0.5, 1.0, 3.0, float("nan")]) | st.floats()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    contributions=st.dictionaries(st.text(max_size=3), _weights, max_size=40),
+    top=st.integers(min_value=0, max_value=12),
+)
+def test_the_compiled_top_lists_equal_sorting_with_ties_in_the_dicts_order(
+    contributions: dict[str, float], top: int
+) -> None:
+    from model import _sums
+
+    found = _sums.top_items(contributions, top, scorer.Contribution)
+    assert found == _sorted_top(contributions, top)
+    assert all(type(item) is scorer.Contribution for item in found)
+    assert [item.feature for item in found] == [key for key, _ in _sorted_top(contributions, top)]
+
+
+def test_the_compiled_top_lists_need_a_tuple_type() -> None:
+    from model import _sums
+
+    with pytest.raises(TypeError, match="tuple type"):
+        _sums.top_items({"a": 1.0}, 8, dict)
