@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any, ParamSpec, cast
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from model import Explanation, SpamModel, Thresholds
 from model import Verdict as ModelVerdict
 from model import decide as decide_probability
+from service.bulk_insert import insert_checks
 from service.checking import (
     CheckOutcome,
     check_row,
@@ -48,7 +49,6 @@ VIA = "api"
 REQUIRED_FIELD = "comment_content"
 # Check ids are PostgreSQL integers: a larger id in a URL is simply not found.
 _ID = "int(max=2147483647)"
-_INSERT_CHECKS = insert(Check)
 
 P = ParamSpec("P")
 
@@ -254,7 +254,7 @@ class _Unexplained:
 
 def store_checks(session: Session, rows: list[dict[str, Any]]) -> None:
     """Insert a batch's rows, ids included, in one transaction."""
-    session.connection().execute(_INSERT_CHECKS, rows)
+    insert_checks(session.connection(), rows)
     session.commit()
 
 

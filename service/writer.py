@@ -21,14 +21,13 @@ import threading
 import time
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from service.bulk_insert import insert_checks
 from service.check_ids import CheckIds
-from service.models import Check
 
 log = logging.getLogger(__name__)
-_INSERT = insert(Check)
 
 
 class WriterBacklogged(Exception):
@@ -133,7 +132,7 @@ class CheckWriter:
             try:
                 self._give_ids(rows)
                 with self.engine.begin() as connection:
-                    connection.execute(_INSERT, rows)
+                    insert_checks(connection, rows)
                 return
             except OperationalError:
                 log.exception("database unavailable; %d checks wait to be stored", len(rows))
