@@ -1,13 +1,14 @@
 """Inserting many check rows at once through the database driver.
 
-SQLAlchemy's `insert(Check)` with a list of rows spends more CPU per row than the database
-does (measured on SQLite: about 20 µs a row against 11 through the driver; on PostgreSQL
-about 30 µs of client CPU and 40-60 µs of server CPU against 10 and 20-30 with COPY). The
-background writer and the batch endpoint store every check through here:
+SQLAlchemy's `insert(Check)` with a list of rows costs about twice the CPU of the driver doing
+the same (measured with the seed comments' rows: on SQLite about 20 µs a row against 11; on
+PostgreSQL about 30 µs of client CPU and 40-60 µs of server CPU against 10 and 20-30 with
+COPY). The background writer and the batch endpoint store every check through here:
 
 - SQLite: one prepared INSERT, run by the driver's `executemany` (`exec_driver_sql`);
 - PostgreSQL with psycopg: `COPY checks (...) FROM STDIN`, one row at a time into the stream;
-- any other database, or rows whose keys differ: SQLAlchemy's own insert.
+- any other database or driver, or rows whose keys differ: SQLAlchemy's own insert (which
+  refuses rows whose keys differ, with its own error).
 
 Values go through the columns' own bind processors, so that what is stored is what
 SQLAlchemy's insert stores (JSON by the engine's serializer, datetimes as SQLite's text).
