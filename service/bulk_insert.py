@@ -3,7 +3,8 @@
 SQLAlchemy's `insert(Check)` with a list of rows costs about twice the CPU of the driver doing
 the same (measured with the seed comments' rows: on SQLite about 20 µs a row against 11; on
 PostgreSQL about 30 µs of client CPU and 40-60 µs of server CPU against 10 and 20-30 with
-COPY). The background writer and the batch endpoint store every check through here:
+COPY). The background writer, the batch endpoint and the in-line store (writer off or
+backlogged) store every check through here:
 
 - SQLite: one prepared INSERT, run by the driver's `executemany` (`exec_driver_sql`);
 - PostgreSQL with psycopg: `COPY checks (...) FROM STDIN`, one row at a time into the stream;
@@ -60,6 +61,7 @@ def _plain(dialect: Dialect, keys: tuple[str, ...], rows: Sequence[dict[str, Any
     )
 
 
+@functools.lru_cache(maxsize=16)
 def _column_list(dialect: Dialect, keys: tuple[str, ...]) -> str:
     """The columns' names, quoted where the database needs it (the keys are column keys)."""
     return ", ".join(dialect.identifier_preparer.quote(_TABLE.c[key].name) for key in keys)
@@ -81,8 +83,8 @@ def _processors(dialect: Dialect, keys: tuple[str, ...]) -> tuple[Processor, ...
 
 def _copy(connection: Connection, keys: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> None:
     """COPY the rows in (PostgreSQL, psycopg 3)."""
-    sql = f"COPY checks ({_column_list(connection.dialect, keys)}) FROM STDIN"
     dialect = connection.dialect
+    sql = f"COPY checks ({_column_list(dialect, keys)}) FROM STDIN"
     error = dialect.loaded_dbapi.Error
     driver_connection: Any = connection.connection.driver_connection
     try:

@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from model import COMMENT_FIELDS, Decision, SpamModel, Thresholds
 from model import decide as decide_probability
+from service.bulk_insert import insert_checks
 from service.check_ids import CheckIds
 from service.models import Check, Label, LabelSource, Site, utc_now
 from service.rules import RuleSpec, first_match
@@ -24,7 +25,6 @@ from service.writer import CheckWriter, WriterBacklogged
 GUARANTEED_SPAM_AUTHORS = frozenset({"akismet-guaranteed-spam", "viagra-test-123"})
 GUARANTEED_SPAM_EMAIL = "akismet-guaranteed-spam@example.com"
 HAM_ROLE = "administrator"
-_INSERT_CHECK = insert(Check)
 TRUE_VALUES = frozenset({"1", "true", "yes", "on"})
 
 
@@ -209,8 +209,8 @@ def store_check(session: Session, ids: CheckIds, row: dict[str, Any]) -> CheckOu
     """Store one check row and commit; return it as answered."""
     if "id" not in row:
         row["id"] = ids.take()[0]
-    # One Core statement built once: SQLAlchemy caches its compiled form across requests.
-    session.connection().execute(_INSERT_CHECK, row)
+    # The same insert as the writer's and the batch's, so every stored check is written alike.
+    insert_checks(session.connection(), [row])
     session.commit()
     return outcome_of(row)
 
