@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -147,14 +148,29 @@ def rule_specs(session: Session, site: Site) -> list[RuleSpec]:
 
 
 def new_guid() -> str:
-    """A random (version 4) UUID, as Akismet's X-akismet-guid.
+    """A time-ordered (version 7) UUID, as Akismet's X-akismet-guid.
+
+    The milliseconds first, then 74 random bits: new guids sort after older ones, so each
+    insert lands at the right edge of the guid index instead of on a random page. Random
+    (version 4) guids dirtied a page of the index per row, which every commit had to write:
+    about 10 us of the writer's CPU per stored check on SQLite, under load.
 
     Drawn from `random`, not `os.urandom`: the guid is an identifier, not a secret (feedback
     by guid only reaches the sending site's own checks), and urandom releases the GIL on every
     call, handing it to the writer thread mid-request. `random` is reseeded in each forked
     worker, so workers do not repeat each other's guids.
     """
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    random_bits = random.getrandbits(74)
+    # Python 3.11's uuid module has no uuid7, and refuses version=7: the bits are laid out here.
+    return str(
+        uuid.UUID(
+            int=(time.time_ns() // 1_000_000) << 80
+            | 7 << 76  # version
+            | (random_bits >> 62) << 64
+            | 2 << 62  # RFC 9562's variant
+            | random_bits & ((1 << 62) - 1)
+        )
+    )
 
 
 def check_row(
