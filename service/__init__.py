@@ -54,7 +54,11 @@ def create_app(
     db.init_app(app, engine)
     app.extensions["spamward.models"] = _load_model(engine, settings)
     ids = app.extensions["spamward.check_ids"] = CheckIds(engine)
-    app.extensions["spamward.writer"] = CheckWriter(engine, ids) if settings.write_behind else None
+    app.extensions["spamward.writer"] = (
+        CheckWriter(engine, ids, gather_seconds=settings.write_window_seconds)
+        if settings.write_behind
+        else None
+    )
     deliverer = WebhookDeliverer(engine) if settings.webhooks and deliver_webhooks else None
     app.extensions["spamward.webhooks"] = deliverer
     if deliverer is not None:

@@ -11,7 +11,6 @@ import codecs
 import csv
 import io
 import re
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, unquote_to_bytes
@@ -24,12 +23,12 @@ from model import Decision
 from service.checking import CheckOutcome, check_and_store, find_check_for_feedback, label_check
 from service.context import (
     check_with,
+    find_stored,
     flush_writes,
     get_check_ids,
     get_model,
     get_settings,
     get_site_cache,
-    get_writer,
 )
 from service.db import get_session
 from service.errors import akismet_error
@@ -264,14 +263,8 @@ def _submit(label: Label) -> Response:
     site, fields = parsed
     session = get_session()
     guid = fields.get("guid", "") or request.headers.get("X-akismet-guid", "")
-    flush_writes()  # the check may still be queued in this process
-    check = find_check_for_feedback(session, site, fields, guid)
-    writer = get_writer()
-    if check is None and writer is not None:
-        # Or in another process's writer, for up to its gathering window: look once more.
-        time.sleep(2 * writer.gather_seconds)
-        session.rollback()  # a fresh snapshot
-        check = find_check_for_feedback(session, site, fields, guid)
+    # The check may still be queued in this process, or in another process's writer.
+    check = find_stored(session, lambda: find_check_for_feedback(session, site, fields, guid))
     if check is None:
         # Feedback on a comment never checked here: store it so that it can still train.
         settings = get_settings()

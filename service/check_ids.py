@@ -30,6 +30,11 @@ RESERVE_ON_SQLITE = text(
     "(SELECT coalesce(max(id), 0) + 1 FROM checks)) + :count "
     "RETURNING next_id"
 )
+# The largest id ever handed out, or NULL; ids are handed out from sequence and counter only.
+ISSUED_ON_POSTGRESQL = text(
+    "SELECT pg_sequence_last_value(pg_get_serial_sequence('checks', 'id')::regclass)"
+)
+ISSUED_ON_SQLITE = text("SELECT next_id - 1 FROM check_id_counter WHERE name = 'checks'")
 
 
 class CheckIds:
@@ -52,6 +57,14 @@ class CheckIds:
             if len(self._free) < count:
                 self._free.extend(self._reserve(max(self.block, count - len(self._free))))
             return [self._free.popleft() for _ in range(count)]
+
+    def was_issued(self, check_id: int) -> bool:
+        """Whether some process may have been given `check_id` (stored or not yet)."""
+        postgres = self.engine.dialect.name == "postgresql"
+        query = ISSUED_ON_POSTGRESQL if postgres else ISSUED_ON_SQLITE
+        with self.engine.connect() as connection:
+            issued = connection.scalar(query)
+        return issued is not None and check_id <= int(issued)
 
     def _reserve(self, count: int) -> list[int]:
         with self.engine.begin() as connection:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -15,6 +16,10 @@ from service.registry import ModelHolder
 from service.settings import Settings
 from service.sites import CachedSite, SiteCache
 from service.writer import CheckWriter
+
+T = TypeVar("T")
+# How often a reader looks again for a check another process's writer may still hold.
+_POLL_SECONDS = 0.02
 
 
 def get_settings() -> Settings:
@@ -46,6 +51,27 @@ def flush_writes() -> None:
     writer = get_writer()
     if writer is not None:
         writer.flush()
+
+
+def find_stored(
+    session: Session, find: Callable[[], T | None], *, may_be_pending: bool = True
+) -> T | None:
+    """What `find` finds once this process's queued checks are stored.
+
+    Finding nothing, and with `may_be_pending`, look again every 20 ms for up to two write
+    windows: another process may still hold the check in its writer.
+    """
+    flush_writes()
+    found = find()
+    writer = get_writer()
+    if found is not None or writer is None or not may_be_pending:
+        return found
+    deadline = time.monotonic() + 2 * writer.gather_seconds
+    while found is None and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+        session.rollback()  # a fresh snapshot
+        found = find()
+    return found
 
 
 def get_model() -> SpamModel:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, ParamSpec, cast
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from model import Explanation, SpamModel, Thresholds
@@ -31,7 +30,7 @@ from service.checking import (
 )
 from service.context import (
     check_with,
-    flush_writes,
+    find_stored,
     get_check_ids,
     get_model,
     get_settings,
@@ -350,10 +349,13 @@ def _own_check(session: Session, check_id: int) -> Check:
 
     :raises ApiError: 404 when there is none, whether unknown or another site's.
     """
-    flush_writes()  # the check may still wait in this process's writer
-    query = select(Check).where(Check.id == check_id, Check.site_id == current_site().id)
-    check = session.scalar(query)
-    if check is None:
+    # An id handed out but not stored yet waits in a writer, this process's or another's.
+    check = find_stored(
+        session,
+        lambda: session.get(Check, check_id, populate_existing=True),
+        may_be_pending=get_check_ids().was_issued(check_id),
+    )
+    if check is None or check.site_id != current_site().id:
         raise ApiError(f"no comment {check_id} for this site", 404)
     return check
 

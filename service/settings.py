@@ -37,6 +37,8 @@ class Settings:
     site_cache_seconds: float = 2.0
     # Store Akismet checks from a background thread, many per transaction.
     write_behind: bool = True
+    # How long that thread gathers rows after the first before storing them in one transaction.
+    write_window_seconds: float = 0.2
     # Answer plain comment-checks beneath Flask (service.fast_lane); false sends all to Flask.
     fast_lane: bool = True
     # How often a process looks for a newly promoted model (0: never; tests switch by hand).
@@ -69,6 +71,8 @@ def _number(
 _positive_int = _number(int, 1, float("inf"), "a positive whole number")
 _probability = _number(float, 0.0, 1.0, "a number from 0 to 1")
 _seconds = _number(float, 0.0, 3600.0, "seconds from 0 to 3600")
+# A longer window would hold many seconds of checks in memory, lost on a hard kill.
+_window = _number(float, 0.0, 5.0, "seconds from 0 to 5")
 
 
 def _flag(name: str, raw: str) -> bool:
@@ -115,6 +119,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "SECRET_KEY": lambda name, raw: raw,
     "SITE_CACHE_SECONDS": _seconds,
     "WRITE_BEHIND": _flag,
+    "WRITE_WINDOW_SECONDS": _window,
     "FAST_LANE": _flag,
     "MODEL_POLL_SECONDS": _seconds,
     "WEBHOOKS": _flag,
@@ -179,6 +184,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         secret_key=values.get("SECRET_KEY", ""),
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
         write_behind=values.get("WRITE_BEHIND", True),
+        write_window_seconds=values.get("WRITE_WINDOW_SECONDS", 0.2),
         fast_lane=values.get("FAST_LANE", True),
         model_poll_seconds=values.get("MODEL_POLL_SECONDS", 2.0),
         webhooks=values.get("WEBHOOKS", True),

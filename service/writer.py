@@ -2,13 +2,16 @@
 
 One commit per comment-check costs more than scoring the comment; a writer thread per process
 takes the rows the requests hand it and stores whatever has queued up in one transaction. The
-answer is sent before its row is stored: a row becomes readable within about 50 ms, and
-`flush()` waits for everything handed over so far. The thread gathers rows for up to 50 ms
-after the first, so that a busy process commits about twenty times a second, not per row: each
-transaction costs about 1 ms of CPU in SQLAlchemy and SQLite, so at 200 checks/s per worker
-gathering 10 rows rather than 2 takes the writer's CPU from about 0.3 to 0.2 ms per check.
+answer is sent before its row is stored: `flush()` waits for everything handed over so far, and
+a row is readable from other processes once its window has passed. The thread gathers rows for
+a window (`SPAMWARD_WRITE_WINDOW_SECONDS`, 0.2 s by default) after the first, so that a busy
+process commits about five times a second, not per row. Each transaction has a cost that does
+not depend on its size (a connection checked out and pinged, BEGIN, COMMIT, caches gone cold
+since the last one): under load on this project's 2-core machine, widening the window from
+0.05 to 0.2 s took the writer's CPU per stored check from about 23 to 18 us on SQLite, and the
+writer's plus PostgreSQL's from about 45 to 33 us (`benchmarks/service.py`-style runs).
 Stopping the process gracefully (SIGTERM to gunicorn) flushes first; a hard kill loses at most
-the rows of the last 50 ms or so.
+the rows of the last window or so.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ class CheckWriter:
         max_rows: int = 500,
         retry_seconds: float = 1.0,
         max_pending: int = 10_000,
-        gather_seconds: float = 0.05,
+        gather_seconds: float = 0.2,
     ) -> None:
         self.engine = engine
         self.ids = ids
@@ -55,6 +58,8 @@ class CheckWriter:
         self.max_pending = max_pending
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._done = threading.Condition()
+        # Set by flush(): a reader waits for the rows, so store them without waiting the window.
+        self._hurry = threading.Event()
         self._submitted = 0
         self._written = 0
         self._thread: threading.Thread | None = None
@@ -78,6 +83,9 @@ class CheckWriter:
         """Wait until every row handed over before this call is stored; False on timeout."""
         with self._done:
             target = self._submitted
+            if self._written >= target:
+                return True
+            self._hurry.set()
             return self._done.wait_for(lambda: self._written >= target, timeout=timeout)
 
     def close(self) -> None:
@@ -99,11 +107,12 @@ class CheckWriter:
             atexit.register(self.close)
 
     def _take_batch(self) -> list[dict[str, Any]]:
-        # Sleep through the gathering window, then drain: waiting on the queue instead would
-        # wake this thread, and take the GIL from a request, on every row.
+        # Sleep through the gathering window (cut short by flush()), then drain: waiting on the
+        # queue instead would wake this thread, and take the GIL from a request, on every row.
         rows = [self._queue.get()]
         if self._queue.qsize() < self.max_rows - 1:  # a backlog is stored without waiting
-            time.sleep(self.gather_seconds)
+            self._hurry.wait(self.gather_seconds)
+        self._hurry.clear()
         while len(rows) < self.max_rows:
             try:
                 rows.append(self._queue.get_nowait())

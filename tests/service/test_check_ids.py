@@ -74,3 +74,12 @@ def test_rows_queued_without_an_id_get_one_when_stored(app: Flask, alice: Person
         stored = [r.id for r in connection.execute(Check.__table__.select())]
     assert len(set(stored)) == 3
     assert rows[0]["id"] in stored
+
+
+def test_an_id_counts_as_issued_once_some_process_reserved_it(app: Flask) -> None:
+    one, other = CheckIds(_engine(app), block=10), CheckIds(_engine(app), block=10)
+    assert not one.was_issued(1)
+    taken = one.take() + other.take()
+    assert all(one.was_issued(i) for i in taken)
+    assert other.was_issued(min(taken))
+    assert not one.was_issued(max(taken) + 10)

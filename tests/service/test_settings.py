@@ -52,6 +52,8 @@ def test_environment_variables_override_the_defaults(tmp_path: Path) -> None:
         ("SPAMWARD_SPAM_THRESHOLD", "nan", "from 0 to 1"),
         ("SPAMWARD_SITE_CACHE_SECONDS", "-1", "seconds from 0 to 3600"),
         ("SPAMWARD_WRITE_BEHIND", "maybe", "true or false"),
+        ("SPAMWARD_WRITE_WINDOW_SECONDS", "6", "seconds from 0 to 5"),
+        ("SPAMWARD_WRITE_WINDOW_SECONDS", "50ms", "seconds from 0 to 5"),
         ("SPAMWARD_WEBHOOKS", "on", "true or false"),
     ],
 )

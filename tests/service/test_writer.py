@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -199,3 +200,53 @@ def test_feedback_right_after_a_check_in_another_process_labels_that_check(
         assert [tuple(r) for r in rows] == [(guid, "spam")]
     finally:
         other.extensions["spamward.engine"].dispose()
+
+
+def test_a_json_check_is_readable_at_once_through_another_process(
+    behind: Flask, settings: Settings, alice: Persona
+) -> None:
+    other = create_app(
+        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
+    )
+    try:
+        comment = {"comment_content": "Answered here, read there at once", "user_ip": "192.0.2.1"}
+        answer = check(behind.test_client(), alice.key, comment)
+        # The row waits in the first app's writer for its window; the second app waits for it.
+        read = other.test_client().get(f"{API}/comments/{answer['id']}", headers=bearer(alice.key))
+        assert read.status_code == 200
+        assert read.get_json()["guid"] == answer["guid"]
+    finally:
+        other.extensions["spamward.engine"].dispose()
+
+
+def test_an_id_never_handed_out_is_not_found_without_waiting_a_window(
+    behind: Flask, alice: Persona
+) -> None:
+    client = behind.test_client()
+    answer = check(client, alice.key, {"comment_content": "One real check", "user_ip": "192.0.2.1"})
+    started = time.monotonic()
+    read = client.get(f"{API}/comments/{answer['id'] + 10_000}", headers=bearer(alice.key))
+    assert read.status_code == 404
+    assert time.monotonic() - started < behind.extensions["spamward.writer"].gather_seconds
+
+
+def test_another_sites_stored_check_is_not_found_without_waiting_a_window(
+    behind: Flask, alice: Persona, bob: Persona
+) -> None:
+    client = behind.test_client()
+    answer = check(client, alice.key, {"comment_content": "Alice's own", "user_ip": "192.0.2.1"})
+    behind.extensions["spamward.writer"].flush()
+    started = time.monotonic()
+    read = client.get(f"{API}/comments/{answer['id']}", headers=bearer(bob.key))
+    assert read.status_code == 404
+    assert time.monotonic() - started < behind.extensions["spamward.writer"].gather_seconds
+
+
+def test_flush_cuts_the_gathering_window_short(app: Flask, alice: Persona) -> None:
+    writer = writer_of(app, gather_seconds=30)
+    for row in _rows(app, alice.site_id, 3):
+        writer.submit(row)
+    started = time.monotonic()
+    assert writer.flush(timeout=10)
+    assert time.monotonic() - started < 10
+    assert _count(app) == 3
