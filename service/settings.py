@@ -38,7 +38,7 @@ class Settings:
     # Store Akismet checks from a background thread, many per transaction.
     write_behind: bool = True
     # How long that thread gathers rows after the first before storing them in one transaction.
-    write_window_seconds: float = 0.2
+    write_window_seconds: float = 0.05
     # Answer plain comment-checks beneath Flask (service.fast_lane); false sends all to Flask.
     fast_lane: bool = True
     # How often a process looks for a newly promoted model (0: never; tests switch by hand).
@@ -184,7 +184,7 @@ def load_settings(instance_path: Path, environ: Mapping[str, str] | None = None)
         secret_key=values.get("SECRET_KEY", ""),
         site_cache_seconds=values.get("SITE_CACHE_SECONDS", 2.0),
         write_behind=values.get("WRITE_BEHIND", True),
-        write_window_seconds=values.get("WRITE_WINDOW_SECONDS", 0.2),
+        write_window_seconds=values.get("WRITE_WINDOW_SECONDS", 0.05),
         fast_lane=values.get("FAST_LANE", True),
         model_poll_seconds=values.get("MODEL_POLL_SECONDS", 2.0),
         webhooks=values.get("WEBHOOKS", True),

@@ -4,12 +4,14 @@ One commit per comment-check costs more than scoring the comment; a writer threa
 takes the rows the requests hand it and stores whatever has queued up in one transaction. The
 answer is sent before its row is stored: `flush()` waits for everything handed over so far, and
 a row is readable from other processes once its window has passed. The thread gathers rows for
-a window (`SPAMWARD_WRITE_WINDOW_SECONDS`, 0.2 s by default) after the first, so that a busy
-process commits about five times a second, not per row. Each transaction has a cost that does
+a window (`SPAMWARD_WRITE_WINDOW_SECONDS`, 0.05 s by default) after the first, so that a busy
+process commits about twenty times a second, not per row. Each transaction has a cost that does
 not depend on its size (a connection checked out and pinged, BEGIN, COMMIT, caches gone cold
-since the last one): under load on this project's 2-core machine, widening the window from
-0.05 to 0.2 s took the writer's CPU per stored check from about 23 to 18 us on SQLite, and the
-writer's plus PostgreSQL's from about 45 to 33 us (`benchmarks/service.py`-style runs).
+since the last one). Under load on this project's 2-core machine, a 0.2 s window took the
+writer's CPU per stored check from about 23 to 18 us on SQLite, and the writer's plus
+PostgreSQL's from about 45 to 33 us, but the larger bursts of work raised every check
+endpoint's p99 (five-round benchmark runs: 1.48 -> 1.65x bare for comment-check on SQLite,
+2.10 -> 2.36x for the JSON check on PostgreSQL), so the default stays at 0.05 s.
 Stopping the process gracefully (SIGTERM to gunicorn) flushes first; a hard kill loses at most
 the rows of the last window or so.
 """
@@ -47,7 +49,7 @@ class CheckWriter:
         max_rows: int = 500,
         retry_seconds: float = 1.0,
         max_pending: int = 10_000,
-        gather_seconds: float = 0.2,
+        gather_seconds: float = 0.05,
     ) -> None:
         self.engine = engine
         self.ids = ids
