@@ -51,4 +51,24 @@ def terms(
     document: str,
     vocabulary_order_from: int,
 ) -> tuple[list[int], list[float], float]: ...
+def add_named_terms(
+    part: PartTables,
+    cache: dict[str, WordEntry],
+    entry_of: Callable[[str], WordEntry],
+    pairs: PairTable | None,
+    document: str,
+    vocabulary_order_from: int,
+    tokens: list[str],
+    l2: bool,
+    target: dict[str, float],
+) -> list[float]: ...
+def add_word_shares(
+    part: PartTables,
+    cache: dict[str, WordEntry],
+    entry_of: Callable[[str], WordEntry],
+    document: str,
+    share_key: Callable[[str], str],
+    l2: bool,
+    target: dict[str, float],
+) -> float: ...
 def top_items(contributions: dict[str, float], top: int, pair: type[_T]) -> list[_T]: ...

@@ -316,6 +316,38 @@ class _CompiledVectorizer:
         )
         return indices, values, self._norm(squares)
 
+    def add_named_contributions(self, document: str, target: dict[str, float]) -> list[float]:
+        """`_add_into(target, named_contributions(document))`; return the contributions, in
+        order (in one step where the loops are compiled: no dict in between)."""
+        if self.compiled is None:
+            contributions = self.named_contributions(document)
+            _add_into(target, contributions)
+            return list(contributions.values())
+        loops = self.compiled
+        return _sums.add_named_terms(
+            loops.tables,
+            loops.cache,
+            loops.entry_of,
+            loops.pairs,
+            document,
+            _VOCABULARY_ORDER_MIN_TOKENS,
+            self.tokens,
+            self.l2_norm,
+            target,
+        )
+
+    def add_word_shares(self, document: str, target: dict[str, float]) -> float:
+        """`_add_into(target, shares)` for `shares, logit = word_shares(document)`; return the
+        logit (in one step where the loops are compiled)."""
+        if self.compiled is None:
+            shares, logit = self.word_shares(document)
+            _add_into(target, shares)
+            return logit
+        loops = self.compiled
+        return _sums.add_word_shares(
+            loops.tables, loops.cache, loops.entry_of, document, _share_key, self.l2_norm, target
+        )
+
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
         return {self.tokens[i]: c for i, c in contributions.items()}
@@ -695,13 +727,10 @@ class FastScorer:
         signals: dict[str, float] = {}
         for part in self.parts:
             if part.word_ids is not None:
-                shares, part_logit = part.word_shares(row[part.column])
-                logit += part_logit
-                _add_into(tokens, shares)
+                logit += part.add_word_shares(row[part.column], tokens)
                 continue
-            contributions = part.named_contributions(row[part.column])
-            logit += sum(contributions.values())
-            _add_into(signals if part.column != TEXT_COLUMN else tokens, contributions)
+            target = signals if part.column != TEXT_COLUMN else tokens
+            logit += sum(part.add_named_contributions(row[part.column], target))
         explanation = Explanation(_top(tokens, top), _top(signals, top), self.bias)
         return _sigmoid(logit), explanation
 

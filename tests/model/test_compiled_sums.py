@@ -222,3 +222,34 @@ def test_the_compiled_top_lists_need_a_tuple_type() -> None:
 
     with pytest.raises(TypeError, match="tuple type"):
         _sums.top_items({"a": 1.0}, 8, dict)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.data(),
+    already=st.dictionaries(st.sampled_from(["the", "buy", "a", "x"]), st.floats(-2, 2)),
+)
+def test_adding_a_parts_explanation_in_one_step_is_the_same_as_adding_its_dict(
+    compiled_and_python: tuple[FastScorer, FastScorer],
+    seed_sentences: list[str],
+    data: st.DataObject,
+    already: dict[str, float],
+) -> None:
+    compiled, _ = compiled_and_python
+    row = comment_to_row(data.draw(comments(seed_sentences)))
+    for part in compiled.parts:
+        document = row[part.column]
+        # Into an empty target (values as they are) and into a filled one (added to).
+        for start in ({}, already):
+            target, expected = dict(start), dict(start)
+            if part.word_ids is not None:
+                shares, expected_logit = part.word_shares(document)
+                scorer._add_into(expected, shares)
+                assert part.add_word_shares(document, target) == expected_logit
+            else:
+                contributions = part.named_contributions(document)
+                scorer._add_into(expected, contributions)
+                added = part.add_named_contributions(document, target)
+                assert added == list(contributions.values())
+            # Exactly equal, keys in the same order (it breaks ties between equal weights).
+            assert list(target.items()) == list(expected.items())
