@@ -12,11 +12,11 @@ rows.
 from __future__ import annotations
 
 import io
-import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
+import orjson
 from flask import Flask, Response
 from sqlalchemy.orm import Session
 
@@ -145,7 +145,10 @@ class FastLane:
         if not key:
             return None
         try:
-            data = json.loads(body.decode("utf-8-sig"))
+            # orjson reads what json.loads reads, to the same values, in a fraction of the time;
+            # what it refuses (a BOM, NaN, a lone surrogate, a huge integer) goes to Flask,
+            # whose json.loads answers as before.
+            data = orjson.loads(body)
             fields = json_api.read_comment(data, self._settings().max_content_bytes)
         except (ValueError, RecursionError, json_api.ApiError):
             return None  # Flask answers with the reason

@@ -3,6 +3,7 @@ everything else to Flask untouched."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
@@ -300,3 +301,16 @@ def test_the_lanes_json_answer_has_jsonifys_exact_bytes_and_headers(
     assert isinstance(expected, Response)
     assert body == expected.get_data()
     assert headers == list(expected.headers.items())
+
+
+def test_a_json_check_with_a_byte_order_mark_goes_to_flask_which_answers_it(
+    app: Flask, client: FlaskClient, flask_calls: FlaskCalls, alice: Persona
+) -> None:
+    body = b"\xef\xbb\xbf" + json.dumps(_json_comment()).encode()
+    response = client.post(
+        JSON_CHECK, data=body, headers=bearer(alice.key), content_type="application/json"
+    )
+    assert response.status_code == 200
+    assert response.get_json()["decision"] in ("ham", "unsure", "spam")
+    assert flask_calls.count == 1
+    assert len(_rows(app)) == 1
