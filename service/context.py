@@ -54,17 +54,19 @@ def flush_writes() -> None:
 
 
 def find_stored(
-    session: Session, find: Callable[[], T | None], *, may_be_pending: bool = True
+    session: Session,
+    find: Callable[[], T | None],
+    may_be_pending: Callable[[], bool] = lambda: True,
 ) -> T | None:
     """What `find` finds once this process's queued checks are stored.
 
-    Finding nothing, and with `may_be_pending`, look again every 20 ms for up to two write
-    windows: another process may still hold the check in its writer.
+    Finding nothing, and if `may_be_pending()` (asked only then), look again every 20 ms for
+    up to two write windows: another process may still hold the check in its writer.
     """
     flush_writes()
     found = find()
     writer = get_writer()
-    if found is not None or writer is None or not may_be_pending:
+    if found is not None or writer is None or not may_be_pending():
         return found
     deadline = time.monotonic() + 2 * writer.gather_seconds
     while found is None and time.monotonic() < deadline:

@@ -353,7 +353,7 @@ def _own_check(session: Session, check_id: int) -> Check:
     check = find_stored(
         session,
         lambda: session.get(Check, check_id, populate_existing=True),
-        may_be_pending=get_check_ids().was_issued(check_id),
+        lambda: get_check_ids().was_issued(check_id),
     )
     if check is None or check.site_id != current_site().id:
         raise ApiError(f"no comment {check_id} for this site", 404)
