@@ -62,14 +62,24 @@ def _form(persona: Persona, text: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def behind(settings: Settings) -> Iterator[Flask]:
-    """A second app on the same database, storing checks write-behind."""
+def _write_behind_app(settings: Settings) -> Iterator[Flask]:
     app = create_app(
         {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
     )
     yield app
     app.extensions["spamward.engine"].dispose()
+
+
+@pytest.fixture
+def behind(settings: Settings) -> Iterator[Flask]:
+    """A second app on the same database, storing checks write-behind."""
+    yield from _write_behind_app(settings)
+
+
+@pytest.fixture
+def other(settings: Settings) -> Iterator[Flask]:
+    """Another app on the same database, write-behind too: another process's view of it."""
+    yield from _write_behind_app(settings)
 
 
 def test_flush_waits_until_every_submitted_row_is_stored(app: Flask, alice: Persona) -> None:
@@ -185,38 +195,26 @@ def test_a_json_check_stored_behind_answers_its_id_and_can_be_read_by_it(
 
 
 def test_feedback_right_after_a_check_in_another_process_labels_that_check(
-    behind: Flask, settings: Settings, alice: Persona
+    behind: Flask, other: Flask, alice: Persona
 ) -> None:
-    other = create_app(
-        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
-    )
-    try:
-        form = _form(alice, "Checked here, reported there at once")
-        guid = behind.test_client().post("/1.1/comment-check", data=form).headers["X-akismet-guid"]
-        # The check waits in the first app's writer; the second app must still find it.
-        assert other.test_client().post("/1.1/submit-spam", data=form).text.startswith("Thanks")
-        with behind.app_context():
-            rows = get_session().execute(select(Check.guid, Check.label)).all()
-        assert [tuple(r) for r in rows] == [(guid, "spam")]
-    finally:
-        other.extensions["spamward.engine"].dispose()
+    form = _form(alice, "Checked here, reported there at once")
+    guid = behind.test_client().post("/1.1/comment-check", data=form).headers["X-akismet-guid"]
+    # The check waits in the first app's writer; the second app must still find it.
+    assert other.test_client().post("/1.1/submit-spam", data=form).text.startswith("Thanks")
+    with behind.app_context():
+        rows = get_session().execute(select(Check.guid, Check.label)).all()
+    assert [tuple(r) for r in rows] == [(guid, "spam")]
 
 
 def test_a_json_check_is_readable_at_once_through_another_process(
-    behind: Flask, settings: Settings, alice: Persona
+    behind: Flask, other: Flask, alice: Persona
 ) -> None:
-    other = create_app(
-        {"TESTING": True, "SETTINGS": dataclasses.replace(settings, write_behind=True)}
-    )
-    try:
-        comment = {"comment_content": "Answered here, read there at once", "user_ip": "192.0.2.1"}
-        answer = check(behind.test_client(), alice.key, comment)
-        # The row waits in the first app's writer for its window; the second app waits for it.
-        read = other.test_client().get(f"{API}/comments/{answer['id']}", headers=bearer(alice.key))
-        assert read.status_code == 200
-        assert read.get_json()["guid"] == answer["guid"]
-    finally:
-        other.extensions["spamward.engine"].dispose()
+    comment = {"comment_content": "Answered here, read there at once", "user_ip": "192.0.2.1"}
+    answer = check(behind.test_client(), alice.key, comment)
+    # The row waits in the first app's writer for its window; the second app waits for it.
+    read = other.test_client().get(f"{API}/comments/{answer['id']}", headers=bearer(alice.key))
+    assert read.status_code == 200
+    assert read.get_json()["guid"] == answer["guid"]
 
 
 def test_an_id_never_handed_out_is_not_found_without_waiting_a_window(
