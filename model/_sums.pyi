@@ -51,24 +51,18 @@ def terms(
     document: str,
     vocabulary_order_from: int,
 ) -> tuple[list[int], list[float], float]: ...
-def add_named_terms(
-    part: PartTables,
-    cache: dict[str, WordEntry],
-    entry_of: Callable[[str], WordEntry],
-    pairs: PairTable | None,
-    document: str,
-    vocabulary_order_from: int,
+def add_named(
+    indices: list[int],
+    values: list[float],
+    norm: float,
     tokens: list[str],
-    l2: bool,
     target: dict[str, float],
 ) -> list[float]: ...
-def add_word_shares(
-    part: PartTables,
-    cache: dict[str, WordEntry],
-    entry_of: Callable[[str], WordEntry],
-    document: str,
+def add_shares(
+    words: list[str],
+    word_dots: list[float],
+    norm: float,
     share_key: Callable[[str], str],
-    l2: bool,
     target: dict[str, float],
-) -> float: ...
+) -> None: ...
 def top_items(contributions: dict[str, float], top: int, pair: type[_T]) -> list[_T]: ...

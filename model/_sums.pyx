@@ -20,7 +20,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Clear, PyDict_GetItem, PyDict_Next, PyDict_SetItem, PyDict_Size
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject
-from libc.math cimport log, sqrt
+from libc.math cimport log
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.stdlib cimport qsort
 
@@ -384,58 +384,49 @@ def terms(PartTables part, dict cache, object entry_of, PairTable pairs, str doc
     return indices, values, squares
 
 
-def add_named_terms(PartTables part, dict cache, object entry_of, PairTable pairs, str document,
-                    Py_ssize_t vocabulary_order_from, list tokens, bint l2, dict target):
-    """Add each distinct token's tf * weight / norm into `target` under its name (`tokens`);
+def add_named(list indices, list values, double norm, list tokens, dict target):
+    """Add each `values[k] / norm` into `target` under its token's name, `tokens[indices[k]]`;
     return the values added, in order.
 
-    What scorer.py's `_add_into(target, named_contributions(document))` does, without the dict
-    in between: into an empty target each value goes as it is, else it is added to what the
-    name has (0.0 if nothing).
+    As scorer.py's `_add_into` adds: into an empty target each value goes as it is, else it is
+    added to what the name has (0.0 if nothing). Into an empty dict this builds
+    `{tokens[i]: v / norm for i, v in zip(indices, values)}`.
     """
-    cdef Py_ssize_t k
-    cdef double norm, value
-    cdef bint fresh
+    cdef Py_ssize_t k, index, size = len(tokens)
+    cdef double value
+    cdef bint fresh = PyDict_Size(target) == 0
     cdef list added = []
-    if len(tokens) != part.size:
-        raise ValueError("tokens must name every entry of the vocabulary")
-    indices, values, squares = terms(part, cache, entry_of, pairs, document, vocabulary_order_from)
-    norm = sqrt(squares) if l2 else 1.0
-    if not norm:
-        return added
-    fresh = PyDict_Size(target) == 0
-    for k in range(len(<list>indices)):
-        value = <double>(<list>values)[k] / norm
-        name = tokens[<Py_ssize_t>(<list>indices)[k]]
+    if len(values) != len(indices):
+        raise ValueError("indices and values must have the same length")
+    for k in range(len(indices)):
+        index = indices[k]
+        if index < 0 or index >= size:
+            raise IndexError(f"token index {index} outside the vocabulary")
+        value = <double>values[k] / norm
+        name = tokens[index]
         target[name] = value if fresh else target.get(name, 0.0) + value
         added.append(value)
     return added
 
 
-def add_word_shares(PartTables part, dict cache, object entry_of, str document,
-                    object share_key, bint l2, dict target):
-    """Add each word's share of this part's log-odds into `target` under `share_key(word)`;
-    return the part's log-odds (0.0 when no n-gram is known).
+def add_shares(list words, list word_dots, double norm, object share_key, dict target):
+    """Add each word's `word_dots[k] / norm` into `target` under `share_key(word)`.
 
-    What scorer.py's `word_shares` followed by `_add_into(target, shares)` does: a word's
-    shares are summed first (repeated words), then added to the target as `_add_into` adds.
+    A word's shares are summed first (repeated words, in order of first occurrence), then
+    added to the target as scorer.py's `_add_into` adds.
     """
     cdef Py_ssize_t k
-    cdef double norm
     cdef dict shares = {}
-    words, word_dots, dot, squares = word_sums(part, cache, entry_of, document)
-    norm = sqrt(squares) if l2 else 1.0
-    if not squares or not norm:
-        return 0.0
-    for k in range(len(<list>words)):
-        key = share_key((<list>words)[k])
-        shares[key] = shares.get(key, 0.0) + <double>(<list>word_dots)[k] / norm
+    if len(word_dots) != len(words):
+        raise ValueError("words and word_dots must have the same length")
+    for k in range(len(words)):
+        key = share_key(words[k])
+        shares[key] = shares.get(key, 0.0) + <double>word_dots[k] / norm
     if PyDict_Size(target) == 0:
         target.update(shares)
-    else:
-        for key, value in shares.items():
-            target[key] = target.get(key, 0.0) + value
-    return <double>dot / norm
+        return
+    for key, value in shares.items():
+        target[key] = target.get(key, 0.0) + value
 
 
 def top_items(dict contributions, Py_ssize_t top, type pair):

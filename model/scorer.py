@@ -255,7 +255,8 @@ class _CompiledVectorizer:
         """
         assert self.word_ids is not None, "word shares need a char n-gram part"
         if self.compiled is not None:
-            return self._compiled_word_shares(self.compiled, document)
+            added: dict[str, float] = {}
+            return added, self.add_word_shares(document, added)
         words = document.split()
         arrays = list(map(self.word_ids, words))  # empty for words without a known n-gram
         ids = np.concatenate(arrays) if arrays else _NO_IDS
@@ -276,31 +277,13 @@ class _CompiledVectorizer:
             shares[key] = get(key, 0.0) + (next(nonempty_shares) if size else 0.0)
         return shares, float(per_occurrence.sum())
 
-    def _compiled_word_shares(
-        self, loops: _CompiledLoops, document: str
-    ) -> tuple[dict[str, float], float]:
-        words, word_dots, dot, squares = _sums.word_sums(
-            loops.tables, loops.cache, loops.entry_of, document
-        )
-        norm = self._norm(squares)
-        if not squares or not norm:  # no known n-gram (idf >= 1, so squares > 0 with one)
-            return {}, 0.0
-        shares: dict[str, float] = {}
-        get = shares.get
-        # Every word gets its key, in order, even with no share: keys' order breaks ties.
-        for key, word_dot in zip(map(_share_key, words), word_dots, strict=True):
-            shares[key] = get(key, 0.0) + word_dot / norm
-        return shares, dot / norm
-
     def named_contributions(self, document: str) -> dict[str, float]:
         """`named(contributions(document))`, in one step where the loops are compiled."""
         if self.compiled is None:
             return self.named(self.contributions(document))
-        indices, values, norm = self._compiled_terms(self.compiled, document)
-        if not norm:
-            return {}
-        tokens = self.tokens
-        return {tokens[i]: v / norm for i, v in zip(indices, values, strict=True)}
+        named: dict[str, float] = {}
+        self.add_named_contributions(document, named)
+        return named
 
     def _compiled_terms(
         self, loops: _CompiledLoops, document: str
@@ -323,18 +306,10 @@ class _CompiledVectorizer:
             contributions = self.named_contributions(document)
             _add_into(target, contributions)
             return list(contributions.values())
-        loops = self.compiled
-        return _sums.add_named_terms(
-            loops.tables,
-            loops.cache,
-            loops.entry_of,
-            loops.pairs,
-            document,
-            _VOCABULARY_ORDER_MIN_TOKENS,
-            self.tokens,
-            self.l2_norm,
-            target,
-        )
+        indices, values, norm = self._compiled_terms(self.compiled, document)
+        if not norm:
+            return []
+        return _sums.add_named(indices, values, norm, self.tokens, target)
 
     def add_word_shares(self, document: str, target: dict[str, float]) -> float:
         """`_add_into(target, shares)` for `shares, logit = word_shares(document)`; return the
@@ -344,9 +319,15 @@ class _CompiledVectorizer:
             _add_into(target, shares)
             return logit
         loops = self.compiled
-        return _sums.add_word_shares(
-            loops.tables, loops.cache, loops.entry_of, document, _share_key, self.l2_norm, target
+        words, word_dots, dot, squares = _sums.word_sums(
+            loops.tables, loops.cache, loops.entry_of, document
         )
+        norm = self._norm(squares)
+        if not squares or not norm:  # no known n-gram (idf >= 1, so squares > 0 with one)
+            return 0.0
+        # Every word gets its key, in order, even with no share: keys' order breaks ties.
+        _sums.add_shares(words, word_dots, norm, _share_key, target)
+        return dot / norm
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""

@@ -253,3 +253,17 @@ def test_adding_a_parts_explanation_in_one_step_is_the_same_as_adding_its_dict(
                 assert added == list(contributions.values())
             # Exactly equal, keys in the same order (it breaks ties between equal weights).
             assert list(target.items()) == list(expected.items())
+
+
+def test_naming_refuses_an_index_outside_the_vocabulary_instead_of_reading_past_it() -> None:
+    assert scorer.COMPILED, NOT_BUILT
+    from model import _sums
+
+    with pytest.raises(IndexError):
+        _sums.add_named([1], [0.5], 1.0, ["only"], {})
+    with pytest.raises(IndexError):
+        _sums.add_named([-1], [0.5], 1.0, ["only"], {})
+    with pytest.raises(ValueError):
+        _sums.add_named([0], [], 1.0, ["only"], {})
+    with pytest.raises(ValueError):
+        _sums.add_shares(["word"], [], 1.0, str.lower, {})
