@@ -42,9 +42,7 @@ def insert_checks(connection: Connection, rows: Sequence[dict[str, Any]]) -> Non
     if not _plain(dialect, keys, rows):
         connection.execute(_INSERT, list(rows))
     elif dialect.name == "sqlite":
-        marks = ", ".join("?" * len(keys))
-        sql = f"INSERT INTO checks ({_column_list(dialect, keys)}) VALUES ({marks})"  # noqa: S608
-        connection.exec_driver_sql(sql, _values(dialect, keys, rows))
+        connection.exec_driver_sql(_statement(dialect, keys), _values(dialect, keys, rows))
     else:
         _copy(connection, keys, rows)
 
@@ -62,9 +60,16 @@ def _plain(dialect: Dialect, keys: tuple[str, ...], rows: Sequence[dict[str, Any
 
 
 @functools.lru_cache(maxsize=16)
-def _column_list(dialect: Dialect, keys: tuple[str, ...]) -> str:
-    """The columns' names, quoted where the database needs it (the keys are column keys)."""
-    return ", ".join(dialect.identifier_preparer.quote(_TABLE.c[key].name) for key in keys)
+def _statement(dialect: Dialect, keys: tuple[str, ...]) -> str:
+    """SQLite's prepared INSERT or PostgreSQL's COPY for these columns, built once per key set.
+
+    The columns' names are quoted where the database needs it (the keys are column keys).
+    """
+    columns = ", ".join(dialect.identifier_preparer.quote(_TABLE.c[key].name) for key in keys)
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" * len(keys))
+        return f"INSERT INTO checks ({columns}) VALUES ({marks})"  # noqa: S608
+    return f"COPY checks ({columns}) FROM STDIN"
 
 
 def _values(
@@ -84,7 +89,7 @@ def _processors(dialect: Dialect, keys: tuple[str, ...]) -> tuple[Processor, ...
 def _copy(connection: Connection, keys: tuple[str, ...], rows: Sequence[dict[str, Any]]) -> None:
     """COPY the rows in (PostgreSQL, psycopg 3)."""
     dialect = connection.dialect
-    sql = f"COPY checks ({_column_list(dialect, keys)}) FROM STDIN"
+    sql = _statement(dialect, keys)
     error = dialect.loaded_dbapi.Error
     driver_connection: Any = connection.connection.driver_connection
     try:
