@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -161,16 +160,19 @@ def new_guid() -> str:
     worker, so workers do not repeat each other's guids.
     """
     random_bits = random.getrandbits(74)
-    # Python 3.11's uuid module has no uuid7, and refuses version=7: the bits are laid out here.
-    return str(
-        uuid.UUID(
-            int=(time.time_ns() // 1_000_000) << 80
-            | 7 << 76  # version
-            | (random_bits >> 62) << 64
-            | 2 << 62  # RFC 9562's variant
-            | random_bits & ((1 << 62) - 1)
-        )
+    # Python 3.11's uuid module has no uuid7, and refuses version=7: the bits are laid out here,
+    # and written out as text directly. `str(uuid.UUID(int=...))` gave the same text through
+    # the UUID class's checks: 22 against 13 us a guid with a 4 MB sweep of memory between
+    # calls, which leaves the caches as cold as they are between requests under load.
+    value = (
+        (time.time_ns() // 1_000_000) << 80
+        | 7 << 76  # version
+        | (random_bits >> 62) << 64
+        | 2 << 62  # RFC 9562's variant
+        | random_bits & ((1 << 62) - 1)
     )
+    digits = f"{value:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def check_row(
