@@ -251,7 +251,7 @@ def verdict_headers(outcome: CheckOutcome) -> list[tuple[str, str]]:
     headers = [("X-akismet-guid", outcome.guid)]
     if outcome.discard:
         headers.append(("X-akismet-pro-tip", "discard"))
-    headers.append(("X-spamward-decision", outcome.decision.value))
+    headers.append(("X-spamward-decision", str(outcome.decision)))
     headers.append(("X-spamward-probability", f"{outcome.probability:.4f}"))
     return headers
 

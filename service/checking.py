@@ -46,7 +46,7 @@ class CheckOutcome:
             "id": self.id,
             "guid": self.guid,
             "probability": self.probability,
-            "decision": self.decision.value,
+            "decision": str(self.decision),
             "discard": self.discard,
             "explanation": self.explanation,
             "model_version": self.model_version,
@@ -199,7 +199,7 @@ def check_row(
         "author": fields.get("comment_author", "")[:500],
         "user_ip": fields.get("user_ip", "")[:64],
         "probability": verdict.probability,
-        "decision": verdict.decision.value,
+        "decision": str(verdict.decision),  # its value: str() skips the enum's property
         "discard": verdict.discard,
         "explanation": verdict.explanation,
         "model_version": model_version,
@@ -210,27 +210,30 @@ def check_row(
     return row
 
 
-def outcome_of(row: Mapping[str, Any]) -> CheckOutcome:
-    """The answer for a check row (no id while queued without one)."""
+def outcome_of(row: Mapping[str, Any], decision: Decision) -> CheckOutcome:
+    """The answer for a check row, which holds `decision` as text (no id while queued without
+    one). The member is passed in: finding it by its text runs the enum's Python code."""
     return CheckOutcome(
         row.get("id"),
         row["guid"],
         row["probability"],
-        Decision(row["decision"]),
+        decision,
         row["discard"],
         row["explanation"],
         row["model_version"],
     )
 
 
-def store_check(session: Session, ids: CheckIds, row: dict[str, Any]) -> CheckOutcome:
-    """Store one check row and commit; return it as answered."""
+def store_check(
+    session: Session, ids: CheckIds, row: dict[str, Any], decision: Decision
+) -> CheckOutcome:
+    """Store one check row, whose decision is `decision`, and commit; return it as answered."""
     if "id" not in row:
         row["id"] = ids.take()[0]
     # The same insert as the writer's and the batch's, so every stored check is written alike.
     insert_checks(session.connection(), [row])
     session.commit()
-    return outcome_of(row)
+    return outcome_of(row, decision)
 
 
 def find_check_for_feedback(
@@ -284,7 +287,7 @@ def check_and_store(
     if writer is not None:
         try:
             writer.submit(row)
-            return outcome_of(row)
+            return outcome_of(row, verdict.decision)
         except WriterBacklogged:
             pass  # store in-line: it succeeds, or fails loudly if the database is down
-    return store_check(sessions(), ids, row)
+    return store_check(sessions(), ids, row, verdict.decision)
