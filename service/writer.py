@@ -59,7 +59,10 @@ class CheckWriter:
         self.retry_seconds = retry_seconds
         self.max_pending = max_pending
         self._queue: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
-        self._done = threading.Condition()
+        # A plain lock under the condition: `submit` takes it directly, in C, where entering the
+        # condition (an RLock by default) runs threading's Python code on every check.
+        self._lock = threading.Lock()
+        self._done = threading.Condition(self._lock)
         # Set by flush(): a reader waits for the rows, so store them without waiting the window.
         self._hurry = threading.Event()
         self._submitted = 0
@@ -75,7 +78,7 @@ class CheckWriter:
             without bound while the database is away.
         """
         self._ensure_thread()
-        with self._done:
+        with self._lock:
             if self._submitted - self._written >= self.max_pending:
                 raise WriterBacklogged(f"{self.max_pending} checks wait to be stored")
             self._submitted += 1
