@@ -180,7 +180,7 @@ def author_signals(comment: Comment) -> list[str]:
     if author:
         words = author.split()
         signals.append(f"author_words={_bucket(len(words), (1, 2, 3, 4, 6))}")
-        if any(ch.isdigit() for ch in author):
+        if any(map(str.isdigit, author)):
             signals.append("author_has_digits")
         if find_urls(author):
             signals.append("author_is_link")
