@@ -50,9 +50,13 @@ class Contribution(NamedTuple):
     weight: float
 
 
-@dataclass(frozen=True)
-class Explanation:
-    """Why a comment scored as it did: top tokens and signals in both directions."""
+class Explanation(NamedTuple):
+    """Why a comment scored as it did: top tokens and signals in both directions.
+
+    A named tuple, not a frozen dataclass: one is built per explained check, and a frozen
+    dataclass's __init__ costs about 6 us against 3.5 with the caches cold, as they are between
+    requests under load (a 4 MB sweep of memory between calls).
+    """
 
     tokens: list[Contribution]
     signals: list[Contribution]

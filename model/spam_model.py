@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from model.card import ModelCard
 from model.decision import Decision, Thresholds, decide
@@ -16,9 +15,8 @@ from model.scorer import Explanation, FastScorer
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default"
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The answer for one comment."""
+class Verdict(NamedTuple):
+    """The answer for one comment (a named tuple: see Explanation)."""
 
     probability: float
     decision: Decision
