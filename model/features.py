@@ -52,7 +52,7 @@ _OLD_AGENT = re.compile(r"MSIE [5-8]\.|Windows NT 5\.|Firefox/[1-3]\.", re.IGNOR
 _LOWER_ASCII_OLD_AGENT = re.compile(r"msie [5-8]\.|windows nt 5\.|firefox/[1-3]\.")
 _DIGIT = re.compile(r"\d")  # _PHONE and _MONEY match nothing without one
 # What every _MONEY match in ASCII text contains, lower-cased: `$` or a currency code.
-_ASCII_MONEY_HINTS = ("$", "usd", "eur", "gbp", "btc")
+_ASCII_MONEY_HINT = re.compile(r"\$|usd|eur|gbp|btc")
 _ASCII_LETTERS = string.ascii_letters.encode()
 _ASCII_CAPITALS = string.ascii_uppercase.encode()
 _ASCII_DIGITS = string.digits.encode()
@@ -123,7 +123,7 @@ def _numbers_to_look_for(text: str) -> tuple[bool, bool]:
     if not count:
         return False, False
     lowered = text.lower()
-    return count >= 9, any(hint in lowered for hint in _ASCII_MONEY_HINTS)
+    return count >= 9, _ASCII_MONEY_HINT.search(lowered) is not None
 
 
 def content_signals(text: str) -> list[str]:

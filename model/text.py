@@ -9,6 +9,7 @@ import unicodedata
 # Zero-width and byte-order characters that spammers (and YouTube's export) sprinkle in text.
 _INVISIBLE_CHARACTERS = "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"
 _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARACTERS), None)
+_ANY_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARACTERS}]")
 _ANCHOR = re.compile(r"""<a\b[^<>]*?\bhref\s*=\s*["']?([^"'\s<>]+)["']?[^<>]*>""", re.IGNORECASE)
 _BBCODE_URL = re.compile(r"\[url=([^\[\]\s]+)\]", re.IGNORECASE)
 _BBCODE_TAG = re.compile(r"\[/?(?:url|b|i|u|img|link)\]", re.IGNORECASE)
@@ -67,7 +68,7 @@ def normalise_text(raw: str) -> str:
 
 def _without_invisible(text: str) -> str:
     """`text` without the invisible characters; looking for them is cheaper than translating."""
-    if text.isascii() or not any(c in text for c in _INVISIBLE_CHARACTERS):  # all beyond ASCII
+    if text.isascii() or not _ANY_INVISIBLE.search(text):  # all beyond ASCII
         return text
     return text.translate(_INVISIBLE)
 
