@@ -7,6 +7,7 @@ Every endpoint but GET /openapi.json needs `Authorization: Bearer <site key>`. E
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -176,6 +177,34 @@ def read_comment(data: Any, limit: int, where: str = "") -> dict[str, str]:
     if not isinstance(data, dict):
         subject = where.rstrip(".") or "the request body"
         raise ApiError(f"{subject} must be a JSON object, got {_json_type(data)}")
+    if not _plainly_storable(data, limit):
+        _refuse_fields(data, limit, where)
+    if REQUIRED_FIELD not in data:
+        raise ApiError(f"{where}{REQUIRED_FIELD} is required")
+    comment: dict[str, str] = data
+    return comment
+
+
+def _plainly_storable(data: dict[Any, Any], limit: int) -> bool:
+    """Whether every name and value is a string that can be stored as it is, and all of them
+    together fit in `limit` bytes (so that none can be over it): the usual check, at once.
+
+    One encoding of everything joined, where checking field by field ran Python code for each
+    name and value. Joining makes no NUL, and Python joins no surrogates into pairs.
+    """
+    try:
+        joined = "".join(itertools.chain(data, data.values()))
+        size = len(joined.encode("utf-8"))
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return size <= limit and "\x00" not in joined
+
+
+def _refuse_fields(data: dict[Any, Any], limit: int, where: str) -> None:
+    """Raise the error for the first field that cannot be stored, if any.
+
+    :raises ApiError: 400 for a wrong shape, 413 for a value over `limit` bytes.
+    """
     for name, value in data.items():
         try:
             name_size = _utf8_size(name)
@@ -195,9 +224,6 @@ def read_comment(data: Any, limit: int, where: str = "") -> dict[str, str]:
             raise ApiError(
                 f"{_field(where, name)} is {size} bytes; the limit is {limit} bytes", 413
             )
-    if REQUIRED_FIELD not in data:
-        raise ApiError(f"{where}{REQUIRED_FIELD} is required")
-    return cast(dict[str, str], data)
 
 
 def _field(where: str, name: str) -> str:

@@ -584,6 +584,17 @@ def test_limits_follow_the_settings(small_app: Flask) -> None:
     assert stored_checks(small_app) == 0
 
 
+def test_fields_that_each_fit_the_limit_pass_though_together_they_exceed_it(
+    small_app: Flask,
+) -> None:
+    with small_app.app_context():
+        key = add_site(get_session(), "https://carol.example").key
+    comment = {"comment_content": "x" * 100, "comment_author": "y" * 100, "n" * 100: "z" * 100}
+    response = small_app.test_client().post(f"{API}/check", json=comment, headers=bearer(key))
+    assert response.status_code == 200, response.get_json()
+    assert stored_checks(small_app) == 1
+
+
 # The OpenAPI document
 
 
