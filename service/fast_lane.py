@@ -161,7 +161,8 @@ class FastLane:
         """What `jsonify(data)` sends, without building a response object for it."""
         provider = self.app.json
         compact = getattr(provider, "compact", None)
-        if (compact is None and self.app.debug) or compact is False:
+        # config["DEBUG"] is what `app.debug` reads, without a property's Python call.
+        if (compact is None and self.app.config["DEBUG"]) or compact is False:
             # Indented output: Flask's own response, so that the bytes match exactly.
             response = cast(Response, provider.response(data))
             return list(response.headers.items()), response.get_data()
