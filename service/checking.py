@@ -113,7 +113,7 @@ def decide(
         probability = model.fast.probability(comment)
         decision, discard = decide_probability(probability, thresholds or model.card.thresholds)
         explanation = {"deferred": True, "rules": []}
-    rule = first_match(rules, fields)
+    rule = first_match(rules, fields) if rules else None  # most sites have no rules
     if rule is None:
         return Verdict(probability, decision, discard, explanation)
     decision = Decision.SPAM if rule.list == "block" else Decision.HAM
