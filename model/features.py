@@ -126,18 +126,24 @@ def _numbers_to_look_for(text: str) -> tuple[bool, bool]:
     return count >= 9, _ASCII_MONEY_HINT.search(lowered) is not None
 
 
+def _host_signals(hosts: set[str]) -> list[str]:
+    """The links' top-level domains, in order, then `link_shortener` if one is a shortener."""
+    signals = sorted(f"link_tld={_tld(h)}" for h in hosts if _tld(h))
+    if hosts & _SHORTENERS:
+        signals.append("link_shortener")
+    return signals
+
+
 def content_signals(text: str) -> list[str]:
     """Signals of the comment text itself: links, length, shouting, numbers, script."""
     urls = find_urls(text)
-    hosts = {url_host(u) for u in urls}
     # Only present things become signals: an absent link or a usual length says little, and a
     # token for it would push every link-less comment towards ham.
     signals = [f"links={_bucket(len(urls), (1, 2, 3, 6))}"] if urls else []
     if len(text) >= 1000:
         signals.append("very_long")
-    signals += sorted(f"link_tld={_tld(h)}" for h in hosts if _tld(h))
-    if hosts & _SHORTENERS:
-        signals.append("link_shortener")
+    if urls:  # most comments have none: their hosts need no set, sort or look-up
+        signals += _host_signals({url_host(u) for u in urls})
     letters = _letters(text)
     if letters >= 12 and _capitals(text) > 0.6 * letters:
         signals.append("shouting")
