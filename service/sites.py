@@ -62,8 +62,10 @@ class CachedSite:
     rules: tuple[RuleSpec, ...]
 
 
-# Keys are 32 characters; a longer one is entered in the cache by its 64-character hash.
+# Keys are 32 characters; a longer one is entered in the cache by its hash, under a prefix
+# that no key as sent can have (it would be longer than this).
 _LONGEST_ENTERED_KEY = 64
+_HASHED = "sha256:"
 
 
 class SiteCache:
@@ -87,7 +89,7 @@ class SiteCache:
         """
         if not key:
             return None
-        entered_as = key if len(key) <= _LONGEST_ENTERED_KEY else hash_key(key)
+        entered_as = key if len(key) <= _LONGEST_ENTERED_KEY else _HASHED + hash_key(key)
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(entered_as)
