@@ -37,12 +37,6 @@ def sums(
     pairs: PairTable | None,
     document: str,
 ) -> tuple[float, float]: ...
-def word_sums(
-    part: PartTables,
-    cache: dict[str, WordEntry],
-    entry_of: Callable[[str], WordEntry],
-    document: str,
-) -> tuple[list[str], list[float], float, float]: ...
 def terms(
     part: PartTables,
     cache: dict[str, WordEntry],
@@ -58,13 +52,26 @@ def add_named(
     tokens: list[str],
     target: dict[str, float],
 ) -> list[float]: ...
-def add_shares(
-    words: list[str],
-    word_dots: list[float],
-    norm: float,
+def add_terms(
+    part: PartTables,
+    cache: dict[str, WordEntry],
+    entry_of: Callable[[str], WordEntry],
+    pairs: PairTable | None,
+    document: str,
+    vocabulary_order_from: int,
+    l2_norm: bool,
+    tokens: list[str],
+    target: dict[str, float],
+) -> float: ...
+def add_word_shares(
+    part: PartTables,
+    cache: dict[str, WordEntry],
+    entry_of: Callable[[str], WordEntry],
+    document: str,
+    l2_norm: bool,
     share_key: Callable[[str], str],
     target: dict[str, float],
-) -> None: ...
+) -> float: ...
 def top_items(contributions: dict[str, float], top: int, pair: type[_T]) -> list[_T]: ...
 def contribution_dicts(
     items: list[tuple[str, float]] | list[Any], name_key: str, places: int

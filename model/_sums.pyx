@@ -21,7 +21,7 @@ from cpython.dict cimport PyDict_Clear, PyDict_GetItem, PyDict_Next, PyDict_SetI
 from cpython.float cimport PyFloat_FromDouble
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.ref cimport PyObject
-from libc.math cimport fabs, log, round as c_round
+from libc.math cimport fabs, log, round as c_round, sqrt
 from libc.stdint cimport int32_t, uint32_t, uint64_t
 from libc.stdlib cimport qsort
 
@@ -324,31 +324,6 @@ def sums(PartTables part, dict cache, object entry_of, PairTable pairs, str docu
     return dot, squares
 
 
-def word_sums(PartTables part, dict cache, object entry_of, str document):
-    """Return (words, each word's share of the dot product, dot, squares) (char n-grams).
-
-    A token's contribution is shared among its occurrences, so words that repeat a token
-    split its push.
-    """
-    cdef _Occurrences found = _occurrences(part, cache, entry_of, None, document)
-    cdef Py_ssize_t k = 0, w
-    cdef double dot = 0.0, word_dot, squares
-    cdef Term* term
-    cdef list shares = []
-    _count(part, found)
-    for w in range(len(found.words)):
-        word_dot = 0.0
-        while k < found.ends[w]:
-            term = &part.terms[found.ids[k]]
-            word_dot += part.share(term.count) * term.weight
-            k += 1
-        shares.append(word_dot)
-        dot += word_dot
-    squares = _squares(part, found)
-    _clear(part, found)
-    return found.words, shares, dot, squares
-
-
 cdef int _ascending(const void* a, const void* b) noexcept nogil:
     return (<const int32_t*>a)[0] - (<const int32_t*>b)[0]
 
@@ -410,24 +385,127 @@ def add_named(list indices, list values, double norm, list tokens, dict target):
     return added
 
 
-def add_shares(list words, list word_dots, double norm, object share_key, dict target):
-    """Add each word's `word_dots[k] / norm` into `target` under `share_key(word)`.
+cdef inline double _norm(double squares, bint l2_norm) noexcept:
+    """The part's norm, as scorer.py's `_norm` gives it."""
+    return sqrt(squares) if l2_norm else 1.0
 
-    A word's shares are summed first (repeated words, in order of first occurrence), then
-    added to the target as scorer.py's `_add_into` adds.
+
+def add_terms(PartTables part, dict cache, object entry_of, PairTable pairs, str document,
+              Py_ssize_t vocabulary_order_from, bint l2_norm, list tokens, dict target):
+    """`add_named(*terms(...), norm, tokens, target)` in one step; return the sum of the
+    values added, in order: the part's log-odds.
+
+    No list of indices, values or added values is built: about forty of each for a
+    comment's words and word pairs.
     """
-    cdef Py_ssize_t k
+    cdef _Occurrences found = _occurrences(part, cache, entry_of, pairs, document)
+    cdef Py_ssize_t k, distinct = 0
+    cdef int32_t index, count
+    cdef double squares, norm, value, total = 0.0
+    cdef double* values
+    cdef bint fresh = PyDict_Size(target) == 0
+    if len(tokens) != part.size:
+        raise ValueError("tokens must name every token of the part")
+    values = <double*>PyMem_Malloc((found.n + 1) * sizeof(double))
+    if values is NULL:
+        raise MemoryError()
+    try:
+        _count(part, found)
+        squares = _squares(part, found)
+        for k in range(found.n):
+            index = found.ids[k]
+            count = part.terms[index].count
+            if count > 0:  # first occurrence: keep it in place, mark it seen
+                found.ids[distinct] = index
+                distinct += 1
+                part.terms[index].count = -count
+        if found.n >= vocabulary_order_from:
+            qsort(found.ids, distinct, sizeof(int32_t), _ascending)
+        for k in range(distinct):
+            index = found.ids[k]
+            values[k] = part.tf(-part.terms[index].count) * part.terms[index].weight
+            part.terms[index].count = 0
+        # Counts are all back to zero: Python code may run from here on.
+        norm = _norm(squares, l2_norm)
+        if not norm:
+            return 0.0
+        for k in range(distinct):
+            value = values[k] / norm
+            name = tokens[found.ids[k]]
+            target[name] = value if fresh else target.get(name, 0.0) + value
+            total += value
+        return total
+    finally:
+        PyMem_Free(values)
+
+
+def add_word_shares(PartTables part, dict cache, object entry_of, str document, bint l2_norm,
+                    object share_key, dict target):
+    """Add each word's share of the part's log-odds into `target` under `share_key(word)`;
+    return the part's log-odds, dot / norm (0.0 without a known n-gram) (char n-grams).
+
+    A token's contribution is shared among its occurrences, so words that repeat a token
+    split its push. A word's shares are summed first (repeated words, in order of first
+    occurrence), then added to the target as scorer.py's `_add_into` adds.
+    """
+    cdef _Occurrences found = _occurrences(part, cache, entry_of, None, document)
+    cdef Py_ssize_t k = 0, w, n_words = len(found.words)
+    cdef double dot = 0.0, word_dot, squares, norm
+    cdef double* word_dots
+    cdef Term* term
     cdef dict shares = {}
-    if len(word_dots) != len(words):
-        raise ValueError("words and word_dots must have the same length")
-    for k in range(len(words)):
-        key = share_key(words[k])
-        shares[key] = shares.get(key, 0.0) + <double>word_dots[k] / norm
+    word_dots = <double*>PyMem_Malloc((n_words + 1) * sizeof(double))
+    if word_dots is NULL:
+        raise MemoryError()
+    try:
+        _count(part, found)
+        for w in range(n_words):
+            word_dot = 0.0
+            while k < found.ends[w]:
+                term = &part.terms[found.ids[k]]
+                word_dot += part.share(term.count) * term.weight
+                k += 1
+            word_dots[w] = word_dot
+            dot += word_dot
+        squares = _squares(part, found)
+        _clear(part, found)
+        # Counts are all back to zero: Python code may run from here on.
+        norm = _norm(squares, l2_norm)
+        if not squares or not norm:  # no known n-gram (idf >= 1, so squares > 0 with one)
+            return 0.0
+        # Every word gets its key, in order, even with no share: keys' order breaks ties.
+        for w in range(n_words):
+            key = share_key(found.words[w])
+            shares[key] = shares.get(key, 0.0) + word_dots[w] / norm
+    finally:
+        PyMem_Free(word_dots)
     if PyDict_Size(target) == 0:
         target.update(shares)
-        return
-    for key, value in shares.items():
-        target[key] = target.get(key, 0.0) + value
+    else:
+        for key, value in shares.items():
+            target[key] = target.get(key, 0.0) + value
+    return dot / norm
+
+
+cdef extern from *:
+    """
+    /* tuple.__new__(kind, (key, weight)) for a tuple subtype, without looking up and calling
+       tuple.__new__ as a Python method (about half the cost of the whole call). */
+    static PyObject* spamward_new_pair(PyObject* kind, PyObject* key, double weight) {
+        PyObject* value = PyFloat_FromDouble(weight);
+        if (value == NULL) return NULL;
+        PyObject* items = PyTuple_Pack(2, key, value);
+        Py_DECREF(value);
+        if (items == NULL) return NULL;
+        PyObject* args = PyTuple_Pack(1, items);
+        Py_DECREF(items);
+        if (args == NULL) return NULL;
+        PyObject* made = PyTuple_Type.tp_new((PyTypeObject*)kind, args, NULL);
+        Py_DECREF(args);
+        return made;
+    }
+    """
+    object _new_pair "spamward_new_pair"(object kind, object key, double weight)
 
 
 def top_items(dict contributions, Py_ssize_t top, type pair):
@@ -474,9 +552,9 @@ def top_items(dict contributions, Py_ssize_t top, type pair):
                 if slot < top:
                     count_ham = _insert(ham_weights, ham_keys, count_ham, top, slot, weight, key)
         for i in range(count_spam):
-            result.append(tuple.__new__(pair, (<object>spam_keys[i], spam_weights[i])))
+            result.append(_new_pair(pair, <object>spam_keys[i], spam_weights[i]))
         for i in range(count_ham):
-            result.append(tuple.__new__(pair, (<object>ham_keys[i], ham_weights[i])))
+            result.append(_new_pair(pair, <object>ham_keys[i], ham_weights[i]))
     finally:
         PyMem_Free(spam_weights)
         PyMem_Free(spam_keys)

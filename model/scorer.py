@@ -337,15 +337,28 @@ class _CompiledVectorizer:
             _add_into(target, shares)
             return logit
         loops = self.compiled
-        words, word_dots, dot, squares = _sums.word_sums(
-            loops.tables, loops.cache, loops.entry_of, document
+        return _sums.add_word_shares(
+            loops.tables, loops.cache, loops.entry_of, document, self.l2_norm, _share_key, target
         )
-        norm = self._norm(squares)
-        if not squares or not norm:  # no known n-gram (idf >= 1, so squares > 0 with one)
-            return 0.0
-        # Every word gets its key, in order, even with no share: keys' order breaks ties.
-        _sums.add_shares(words, word_dots, norm, _share_key, target)
-        return dot / norm
+
+    def add_named_logit(self, document: str, target: dict[str, float]) -> float:
+        """`sum(add_named_contributions(document, target))`: this part's log-odds, its
+        contributions added into `target` (in one step where the loops are compiled, with no
+        list of them in between)."""
+        loops = self.compiled
+        if loops is None:
+            return sum(self.add_named_contributions(document, target))
+        return _sums.add_terms(
+            loops.tables,
+            loops.cache,
+            loops.entry_of,
+            loops.pairs,
+            document,
+            _VOCABULARY_ORDER_MIN_TOKENS,
+            self.l2_norm,
+            self.tokens,
+            target,
+        )
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
         """Key contributions by token instead of index."""
@@ -729,7 +742,7 @@ class FastScorer:
                 logit += part.add_word_shares(row[part.column], tokens)
                 continue
             target = signals if part.column != TEXT_COLUMN else tokens
-            logit += sum(part.add_named_contributions(row[part.column], target))
+            logit += part.add_named_logit(row[part.column], target)
         explanation = Explanation(_top(tokens, top), _top(signals, top), self.bias)
         return _sigmoid(logit), explanation
 

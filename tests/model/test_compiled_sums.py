@@ -251,6 +251,9 @@ def test_adding_a_parts_explanation_in_one_step_is_the_same_as_adding_its_dict(
                 scorer._add_into(expected, contributions)
                 added = part.add_named_contributions(document, target)
                 assert added == list(contributions.values())
+                summed = dict(start)
+                assert part.add_named_logit(document, summed) == sum(added)
+                assert list(summed.items()) == list(expected.items())
             # Exactly equal, keys in the same order (it breaks ties between equal weights).
             assert list(target.items()) == list(expected.items())
 
@@ -265,8 +268,13 @@ def test_naming_refuses_an_index_outside_the_vocabulary_instead_of_reading_past_
         _sums.add_named([-1], [0.5], 1.0, ["only"], {})
     with pytest.raises(ValueError):
         _sums.add_named([0], [], 1.0, ["only"], {})
-    with pytest.raises(ValueError):
-        _sums.add_shares(["word"], [], 1.0, str.lower, {})
+    words = next(part for part in SpamModel.load(DEFAULT_MODEL_DIR).fast.parts if part.compiled)
+    loops = words.compiled
+    assert loops is not None
+    with pytest.raises(ValueError, match="every token"):
+        _sums.add_terms(
+            loops.tables, loops.cache, loops.entry_of, loops.pairs, "a", 0, True, ["only"], {}
+        )
 
 
 def _same_float(a: float, b: float) -> bool:
