@@ -328,20 +328,18 @@ cdef int _ascending(const void* a, const void* b) noexcept nogil:
     return (<const int32_t*>a)[0] - (<const int32_t*>b)[0]
 
 
-def terms(PartTables part, dict cache, object entry_of, PairTable pairs, str document,
-          Py_ssize_t vocabulary_order_from):
-    """Return (distinct indices, their tf * weight, squares).
+cdef Py_ssize_t _distinct(
+    PartTables part, _Occurrences found, Py_ssize_t vocabulary_order_from
+) noexcept:
+    """Move each distinct index to the front of `found.ids`, its count negated to mark it seen
+    (counts must be set); return how many there are.
 
-    Indices come in order of first occurrence, or in vocabulary order from
-    `vocabulary_order_from` occurrences on (the order ties keep in an explanation).
+    They come in order of first occurrence, or in vocabulary order from `vocabulary_order_from`
+    occurrences on (the order ties keep in an explanation). `-count` is then each one's count;
+    the caller sets it back to zero.
     """
-    cdef _Occurrences found = _occurrences(part, cache, entry_of, pairs, document)
     cdef Py_ssize_t k, distinct = 0
     cdef int32_t index, count
-    cdef double squares
-    cdef list indices = [], values = []
-    _count(part, found)
-    squares = _squares(part, found)
     for k in range(found.n):
         index = found.ids[k]
         count = part.terms[index].count
@@ -351,6 +349,20 @@ def terms(PartTables part, dict cache, object entry_of, PairTable pairs, str doc
             part.terms[index].count = -count
     if found.n >= vocabulary_order_from:
         qsort(found.ids, distinct, sizeof(int32_t), _ascending)
+    return distinct
+
+
+def terms(PartTables part, dict cache, object entry_of, PairTable pairs, str document,
+          Py_ssize_t vocabulary_order_from):
+    """Return (distinct indices, their tf * weight, squares), indices in `_distinct`'s order."""
+    cdef _Occurrences found = _occurrences(part, cache, entry_of, pairs, document)
+    cdef Py_ssize_t k, distinct
+    cdef int32_t index, count
+    cdef double squares
+    cdef list indices = [], values = []
+    _count(part, found)
+    squares = _squares(part, found)
+    distinct = _distinct(part, found, vocabulary_order_from)
     for k in range(distinct):
         index = found.ids[k]
         count = -part.terms[index].count
@@ -399,8 +411,8 @@ def add_terms(PartTables part, dict cache, object entry_of, PairTable pairs, str
     comment's words and word pairs.
     """
     cdef _Occurrences found = _occurrences(part, cache, entry_of, pairs, document)
-    cdef Py_ssize_t k, distinct = 0
-    cdef int32_t index, count
+    cdef Py_ssize_t k, distinct
+    cdef int32_t index
     cdef double squares, norm, value, total = 0.0
     cdef double* values
     cdef bint fresh = PyDict_Size(target) == 0
@@ -412,15 +424,7 @@ def add_terms(PartTables part, dict cache, object entry_of, PairTable pairs, str
     try:
         _count(part, found)
         squares = _squares(part, found)
-        for k in range(found.n):
-            index = found.ids[k]
-            count = part.terms[index].count
-            if count > 0:  # first occurrence: keep it in place, mark it seen
-                found.ids[distinct] = index
-                distinct += 1
-                part.terms[index].count = -count
-        if found.n >= vocabulary_order_from:
-            qsort(found.ids, distinct, sizeof(int32_t), _ascending)
+        distinct = _distinct(part, found, vocabulary_order_from)
         for k in range(distinct):
             index = found.ids[k]
             values[k] = part.tf(-part.terms[index].count) * part.terms[index].weight
