@@ -236,9 +236,7 @@ class _CompiledVectorizer:
         """Return this vectorizer's part of the log-odds (the hot path, kept tight)."""
         if self.compiled is not None:
             loops = self.compiled
-            dot, squares = _sums.sums(
-                loops.tables, loops.cache, loops.entry_of, loops.pairs, document
-            )
+            dot, squares = _sums.sums(*loops, document)
             norm = self._norm(squares)
             return dot / norm if norm else 0.0
         ids = self.token_ids(document)
@@ -307,14 +305,7 @@ class _CompiledVectorizer:
         self, loops: _CompiledLoops, document: str
     ) -> tuple[list[int], list[float], float]:
         """Distinct token indices, their weighted tf and the norm, from the compiled loops."""
-        indices, values, squares = _sums.terms(
-            loops.tables,
-            loops.cache,
-            loops.entry_of,
-            loops.pairs,
-            document,
-            _VOCABULARY_ORDER_MIN_TOKENS,
-        )
+        indices, values, squares = _sums.terms(*loops, document, _VOCABULARY_ORDER_MIN_TOKENS)
         return indices, values, self._norm(squares)
 
     def add_named_contributions(self, document: str, target: dict[str, float]) -> list[float]:
@@ -349,15 +340,7 @@ class _CompiledVectorizer:
         if loops is None:
             return sum(self.add_named_contributions(document, target))
         return _sums.add_terms(
-            loops.tables,
-            loops.cache,
-            loops.entry_of,
-            loops.pairs,
-            document,
-            _VOCABULARY_ORDER_MIN_TOKENS,
-            self.l2_norm,
-            self.tokens,
-            target,
+            *loops, document, _VOCABULARY_ORDER_MIN_TOKENS, self.l2_norm, self.tokens, target
         )
 
     def named(self, contributions: dict[int, float]) -> dict[str, float]:
@@ -620,9 +603,11 @@ def _packed(ids: list[int]) -> bytes:
     return array.array("i", ids).tobytes()
 
 
-@dataclass(frozen=True)
-class _CompiledLoops:
-    """What model/_sums.pyx needs for one vectorizer: its tables, word cache and word pairs."""
+class _CompiledLoops(NamedTuple):
+    """What model/_sums.pyx needs for one vectorizer: its tables, word cache and word pairs.
+
+    In the order `sums`, `terms` and `add_terms` take them first: `_sums.sums(*loops, document)`.
+    """
 
     tables: Any  # _sums.PartTables
     cache: dict[str, WordEntry]  # filled by the compiled loops, from entry_of
