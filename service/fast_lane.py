@@ -32,6 +32,9 @@ JSON_CHECK_PATH = "/api/v1/check"
 FORM_TYPE = "application/x-www-form-urlencoded"
 TEXT_TYPE = "text/plain; charset=utf-8"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+# The JSON check's query strings the lane answers; Flask reads any other (other case, more
+# parameters, a bad word) with its own parser and answers the same or with the error.
+EXPLAIN_QUERIES = {"": True, **{f"explain={w}": f for w, f in json_api.EXPLAIN_WORDS.items()}}
 # What the lane sends: the headers (Content-Type and Content-Length first) and the body.
 Answer = tuple[list[tuple[str, str]], bytes]
 
@@ -142,7 +145,8 @@ class FastLane:
     def _json_check(self, environ: dict[str, Any], body: bytes) -> Answer | None:
         """The JSON API's answer to a well-formed check, or None to let Flask answer."""
         key = json_api.bearer_key(environ.get("HTTP_AUTHORIZATION", ""))
-        if not key:
+        explain = EXPLAIN_QUERIES.get(environ.get("QUERY_STRING", ""))
+        if not key or explain is None:
             return None
         try:
             # orjson reads what json.loads reads, to the same values, in a fraction of the time;
@@ -152,10 +156,10 @@ class FastLane:
             fields = json_api.read_comment(data, self._settings().max_content_bytes)
         except (ValueError, RecursionError, json_api.ApiError):
             return None  # Flask answers with the reason
-        outcome = self._check(key, fields, json_api.VIA, explain=True, answer_id=True)
+        outcome = self._check(key, fields, json_api.VIA, explain=explain, answer_id=True)
         if outcome is None:
             return None
-        return self._json_answer(outcome.as_dict())
+        return self._json_answer(json_api.check_answer(outcome))
 
     def _json_answer(self, data: dict[str, Any]) -> Answer:
         """What `jsonify(data)` sends, without building a response object for it."""

@@ -231,20 +231,45 @@ def _field(where: str, name: str) -> str:
     return where + (name if len(name) <= 100 else _shown(name))
 
 
+# The `explain` query parameter's words, as the OpenAPI document lists them.
+EXPLAIN_WORDS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def explain_flag(raw: str) -> bool:
+    """The `explain` query parameter's value: true unless it says false (any case).
+
+    :raises ApiError: for any other word.
+    """
+    flag = EXPLAIN_WORDS.get(raw.strip().lower())
+    if flag is None:
+        raise ApiError(f"explain must be true or false, got {raw.strip().lower()!r}")
+    return flag
+
+
 def _explain_param() -> bool:
-    raw = request.args.get("explain", "true").strip().lower()
-    if raw in ("true", "1", "yes"):
-        return True
-    if raw in ("false", "0", "no"):
-        return False
-    raise ApiError(f"explain must be true or false, got {raw!r}")
+    return explain_flag(request.args.get("explain", "true"))
+
+
+def check_answer(outcome: CheckOutcome) -> dict[str, Any]:
+    """The answer to POST /check: the verdict as stored; an explanation left for reading
+    (`explain=false`) is shown with no tokens and no signals."""
+    answer = outcome.as_dict()
+    explanation = outcome.explanation
+    if explanation.get("deferred"):
+        answer["explanation"] = {"tokens": [], "signals": [], "rules": explanation["rules"]}
+    return answer
 
 
 @bp.post("/check")
 @authorized
 def check_comment() -> Response:
     """Check one comment, store the check (in the background with write-behind), and return
-    the verdict with the check's id."""
+    the verdict with the check's id.
+
+    With `explain=false` the check is stored with its explanation deferred, as comment-check's
+    are: GET /comments/{id} and the moderation queue compute it when they show the check.
+    """
+    explain = _explain_param()
     fields = read_comment(read_json(), get_settings().max_content_bytes)
     outcome = check_with(
         current_app.extensions,
@@ -252,10 +277,10 @@ def check_comment() -> Response:
         current_site(),
         fields,
         VIA,
-        explain=True,
+        explain=explain,
         answer_id=True,
     )
-    return jsonify(outcome.as_dict())
+    return jsonify(check_answer(outcome))
 
 
 class _Unexplained:

@@ -233,6 +233,7 @@ def _json_comment(**extra: str) -> dict[str, str]:
     return {"comment_content": HAM_TEXT, "user_ip": "192.0.2.1", "comment_author": "Sam", **extra}
 
 
+@pytest.mark.parametrize("query", ["", "?explain=false", "?explain=1"])
 @pytest.mark.parametrize(
     "extra",
     [{}, {"comment_content": BLATANT_SPAM}, {"comment_author": "akismet-guaranteed-spam"}],
@@ -244,10 +245,11 @@ def test_the_lane_answers_a_json_check_exactly_as_the_flask_view_does(
     flask_calls: FlaskCalls,
     alice: Persona,
     extra: dict[str, str],
+    query: str,
 ) -> None:
     comment = _json_comment(**extra)
-    by_lane = client.post(JSON_CHECK, json=comment, headers=bearer(alice.key))
-    by_flask = flask_only.post(JSON_CHECK, json=comment, headers=bearer(alice.key))
+    by_lane = client.post(JSON_CHECK + query, json=comment, headers=bearer(alice.key))
+    by_flask = flask_only.post(JSON_CHECK + query, json=comment, headers=bearer(alice.key))
     assert flask_calls.count == 0
     assert by_lane.status_code == by_flask.status_code == 200
     assert by_lane.headers["Content-Type"] == by_flask.headers["Content-Type"]
@@ -287,6 +289,24 @@ def test_json_checks_the_lane_cannot_answer_get_flasks_error_and_store_nothing(
     assert response.get_json()["error"]
     assert flask_calls.count == 1
     assert _rows(app) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("?explain=False", 200), ("?explain=false&explain=true", 200), ("?explain=maybe", 400)],
+)
+def test_json_checks_with_other_query_strings_go_to_flask(
+    app: Flask,
+    client: FlaskClient,
+    flask_calls: FlaskCalls,
+    alice: Persona,
+    query: str,
+    status: int,
+) -> None:
+    response = client.post(JSON_CHECK + query, json=_json_comment(), headers=bearer(alice.key))
+    assert response.status_code == status
+    assert flask_calls.count == 1
+    assert len(_rows(app)) == (status == 200)
 
 
 @pytest.mark.parametrize("debug", [False, True])

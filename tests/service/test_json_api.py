@@ -115,6 +115,56 @@ def test_check_returns_the_models_verdict_and_stores_it(
     assert stored.fields == SPAM
 
 
+@pytest.mark.parametrize(
+    "query", ["?explain=false", "?explain=0", "?explain=NO", "?explain=false&x=1"]
+)
+def test_check_without_explanation_keeps_the_probability_and_decision(
+    client: FlaskClient, alice: Persona, query: str
+) -> None:
+    explained = check(client, alice.key, SPAM)
+    response = client.post(f"{API}/check{query}", json=SPAM, headers=bearer(alice.key))
+
+    assert response.status_code == 200
+    plain = response.get_json()
+    assert list(plain) == list(explained)
+    assert plain["probability"] == pytest.approx(explained["probability"], abs=1e-12)
+    assert (plain["decision"], plain["discard"]) == (explained["decision"], explained["discard"])
+    assert plain["explanation"] == {"tokens": [], "signals": [], "rules": []}
+    assert explained["explanation"]["tokens"]
+
+
+def test_a_check_answered_without_explanation_is_explained_when_read(
+    client: FlaskClient, alice: Persona
+) -> None:
+    explained = check(client, alice.key, SPAM)
+    response = client.post(f"{API}/check?explain=false", json=SPAM, headers=bearer(alice.key))
+    read = client.get(f"{API}/comments/{response.get_json()['id']}", headers=bearer(alice.key))
+
+    assert read.status_code == 200
+    assert read.get_json()["explanation"] == explained["explanation"]
+
+
+def test_a_rule_that_decides_an_unexplained_check_is_still_named(
+    client: FlaskClient, alice: Persona
+) -> None:
+    trigger = {**HAM, "user_role": "administrator"}
+    response = client.post(f"{API}/check?explain=false", json=trigger, headers=bearer(alice.key))
+    assert response.get_json()["explanation"] == {
+        "tokens": [],
+        "signals": [],
+        "rules": ["test trigger: user_role=administrator"],
+    }
+
+
+def test_a_check_with_a_bad_explain_parameter_is_refused(
+    app: Flask, client: FlaskClient, alice: Persona
+) -> None:
+    response = client.post(f"{API}/check?explain=maybe", json=HAM, headers=bearer(alice.key))
+    assert response.status_code == 400
+    assert error_of(response) == "explain must be true or false, got 'maybe'"
+    assert stored_checks(app) == 0
+
+
 def test_check_tells_ham_from_spam(client: FlaskClient, alice: Persona) -> None:
     assert check(client, alice.key, HAM)["decision"] == "ham"
     assert check(client, alice.key, SPAM)["decision"] == "spam"
@@ -675,6 +725,8 @@ def test_real_responses_match_the_document(
         f"{API}/check", json={**HAM, "user_role": "administrator"}, headers=headers
     )
     assert_documented(document, "/check", "post", trigger)
+    unexplained = client.post(f"{API}/check?explain=false", json=SPAM, headers=headers)
+    assert_documented(document, "/check", "post", unexplained)
     for query in ("", "?explain=false"):
         many = batch(client, alice.key, _mixed_comments(6), query)
         assert_documented(document, "/check/batch", "post", many)
