@@ -40,6 +40,8 @@ from training.data import load_dataset
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SEED_FILE = PROJECT_ROOT / "training" / "seed" / "seed.jsonl"
 WARMUP_SECONDS = 2
+# The JSON check without the explanation in its answer (stored with it deferred).
+UNEXPLAINED_PATH = "/api/v1/check?explain=false"
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 LUA = """
 local bodies = {}
@@ -267,6 +269,7 @@ class Target:
     api: Path
     akismet_script: Path
     json_script: Path
+    unexplained_script: Path  # /api/v1/check?explain=false
 
 
 def prepare_target(label: str, url: str, folder: Path) -> Target:
@@ -282,6 +285,7 @@ def prepare_target(label: str, url: str, folder: Path) -> Target:
         api,
         _script(folder / label, "akismet", form, "/1.1/comment-check", form_type),
         _script(folder / label, "api", api, "/api/v1/check", json_headers),
+        _script(folder / label, "api-plain", api, UNEXPLAINED_PATH, json_headers),
     )
 
 
@@ -318,6 +322,15 @@ def bench_database(target: Target, folder: Path, seconds: int, connections: int)
             folder,
             target.json_script,
             "/api/v1/check",
+            seconds,
+            connections,
+        ),
+        _paired(
+            UNEXPLAINED_PATH,
+            target,
+            folder,
+            target.unexplained_script,
+            UNEXPLAINED_PATH,
             seconds,
             connections,
         ),
@@ -403,7 +416,7 @@ def _median(values: list[float]) -> float:
 def _print(rounds: list[list[Run]]) -> None:
     """Per endpoint, the median over rounds; each ratio is to the run's own bare run."""
     print(
-        f"{'endpoint':48s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
+        f"{'endpoint':58s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'errors':>7s} "
         f"{'vs bare':>8s} {'p99/bare':>9s} {'CPU ms':>7s}  checks stored / answered (access log)"
     )
     for index in range(len(rounds[0])):
@@ -447,7 +460,7 @@ def _print_row(runs: list[Run], bares: list[Run]) -> None:
         stored = f"{total_stored} / {total_answered} {verdict}"
     cpu_text = f"{_median(cpu):7.2f}" if cpu else f"{'':7s}"
     print(
-        f"{runs[0].name:48s} {_median([r.rps for r in runs]):9.0f} "
+        f"{runs[0].name:58s} {_median([r.rps for r in runs]):9.0f} "
         f"{_median([r.p50_ms for r in runs]):8.2f} {_median([r.p99_ms for r in runs]):8.2f} "
         f"{sum(r.errors for r in runs):7d} {ratio_text} {cpu_text}  {stored}"
     )
