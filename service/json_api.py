@@ -9,17 +9,15 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ParamSpec, cast
+from typing import Any, ParamSpec
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy.orm import Session
 
-from model import Explanation, SpamModel, Thresholds
-from model import Verdict as ModelVerdict
-from model import decide as decide_probability
+from model import Explanation
 from service.bulk_insert import insert_checks
 from service.checking import (
     CheckOutcome,
@@ -250,13 +248,24 @@ def _explain_param() -> bool:
     return explain_flag(request.args.get("explain", "true"))
 
 
+def answered_explanation(
+    explanation: dict[str, Any], unexplained: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A check's explanation as an answer shows it. One left for reading (`explain=false`,
+    stored deferred) shows `unexplained` (by default no tokens and no signals) and its rules."""
+    if not explanation.get("deferred"):
+        return explanation
+    return {"tokens": [], "signals": [], **(unexplained or {}), "rules": explanation["rules"]}
+
+
 def check_answer(outcome: CheckOutcome) -> dict[str, Any]:
-    """The answer to POST /check: the verdict as stored; an explanation left for reading
-    (`explain=false`) is shown with no tokens and no signals."""
+    """The answer to POST /check: the verdict as stored.
+
+    Without the explanation, no `bias` either: the model that scored the check was taken inside
+    `check_with`, and the one loaded now may already be another.
+    """
     answer = outcome.as_dict()
-    explanation = outcome.explanation
-    if explanation.get("deferred"):
-        answer["explanation"] = {"tokens": [], "signals": [], "rules": explanation["rules"]}
+    answer["explanation"] = answered_explanation(outcome.explanation)
     return answer
 
 
@@ -281,25 +290,6 @@ def check_comment() -> Response:
         answer_id=True,
     )
     return jsonify(check_answer(outcome))
-
-
-class _Unexplained:
-    """Stands in for the model inside `checking.decide`: the probability without the why.
-
-    `decide` keeps the test triggers, honeypot and site rules exactly as for single checks; only
-    the scoring is the cheaper `FastScorer.probability` (the same number `model.check` gives).
-    """
-
-    def __init__(self, model: SpamModel) -> None:
-        self.model = model
-        self.no_reasons = Explanation([], [], model.fast.bias)
-
-    def check(self, comment: Mapping[str, str], thresholds: Thresholds | None) -> ModelVerdict:
-        probability = self.model.fast.probability(comment)
-        decision, discard = decide_probability(
-            probability, thresholds or self.model.card.thresholds
-        )
-        return ModelVerdict(probability, decision, discard, self.no_reasons, self.model.version)
 
 
 def store_checks(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -331,14 +321,20 @@ def _read_batch(data: Any) -> list[dict[str, str]]:
 @bp.post("/check/batch")
 @authorized
 def check_comments() -> Response:
-    """Check many comments; store them all in one transaction, or none if any is bad."""
+    """Check many comments; store them all in one transaction, or none if any is bad.
+
+    With `explain=false` the checks are stored with their explanations deferred, as single
+    checks' are, and each answer shows the model's bias without tokens or signals.
+    """
     explain = _explain_param()
     batch = _read_batch(read_json())
     session, site, model = get_session(), current_site(), get_model()
     rules = list(site.rules)
     thresholds = thresholds_for(site, get_settings().thresholds)
-    scorer = model if explain else cast(SpamModel, _Unexplained(model))
-    verdicts = [decide(scorer, fields, rules, thresholds) for fields in batch]
+    verdicts = [decide(model, fields, rules, thresholds, explain) for fields in batch]
+    # Unexplained answers keep the model's bias, as they always have on a batch (its model is
+    # the one taken here, unlike a single check's).
+    unexplained = Explanation([], [], model.fast.bias).as_dict()
     created = utc_now()
     ids = get_check_ids().take(len(batch))
     rows = [
@@ -353,7 +349,7 @@ def check_comments() -> Response:
             v.probability,
             v.decision,
             v.discard,
-            v.explanation,
+            answered_explanation(v.explanation, unexplained),
             model.version,
         ).as_dict()
         for check_id, row, v in zip(ids, rows, verdicts, strict=True)

@@ -324,6 +324,18 @@ def test_batch_without_explanations_keeps_probabilities_and_decisions(
     assert any(item["explanation"]["tokens"] for item in explained)
 
 
+def test_a_batch_answered_without_explanations_is_explained_when_read(
+    client: FlaskClient, alice: Persona
+) -> None:
+    explained = batch(client, alice.key, [SPAM, HAM]).get_json()["checks"]
+    plain = batch(client, alice.key, [SPAM, HAM], "?explain=false").get_json()["checks"]
+
+    for with_why, without in zip(explained, plain, strict=True):
+        assert without["explanation"]["bias"] == with_why["explanation"]["bias"]
+        read = client.get(f"{API}/comments/{without['id']}", headers=bearer(alice.key))
+        assert read.get_json()["explanation"] == with_why["explanation"]
+
+
 def test_batch_of_exactly_the_limit_is_accepted(
     app: Flask, client: FlaskClient, alice: Persona
 ) -> None:
