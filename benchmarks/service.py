@@ -305,35 +305,16 @@ def _paired(
 
 
 def bench_database(target: Target, folder: Path, seconds: int, connections: int) -> list[Run]:
-    """Run comment-check, /api/v1/check (each paired with bare) and the batch on one database."""
+    """Run comment-check, /api/v1/check with and without explanations (each paired with bare)
+    and the batch on one database."""
+    endpoints = [
+        ("comment-check", target.akismet_script, "/1.1/comment-check"),
+        ("/api/v1/check", target.json_script, "/api/v1/check"),
+        (UNEXPLAINED_PATH, target.unexplained_script, UNEXPLAINED_PATH),
+    ]
     runs = [
-        _paired(
-            "comment-check",
-            target,
-            folder,
-            target.akismet_script,
-            "/1.1/comment-check",
-            seconds,
-            connections,
-        ),
-        _paired(
-            "/api/v1/check",
-            target,
-            folder,
-            target.json_script,
-            "/api/v1/check",
-            seconds,
-            connections,
-        ),
-        _paired(
-            UNEXPLAINED_PATH,
-            target,
-            folder,
-            target.unexplained_script,
-            UNEXPLAINED_PATH,
-            seconds,
-            connections,
-        ),
+        _paired(name, target, folder, script, path, seconds, connections)
+        for name, script, path in endpoints
     ]
     port = _free_port()
     process = _start("service:create_app()", {"SPAMWARD_DATABASE_URL": target.url}, port)

@@ -238,9 +238,10 @@ def explain_flag(raw: str) -> bool:
 
     :raises ApiError: for any other word.
     """
-    flag = EXPLAIN_WORDS.get(raw.strip().lower())
+    word = raw.strip().lower()
+    flag = EXPLAIN_WORDS.get(word)
     if flag is None:
-        raise ApiError(f"explain must be true or false, got {raw.strip().lower()!r}")
+        raise ApiError(f"explain must be true or false, got {word!r}")
     return flag
 
 
